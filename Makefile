@@ -1,0 +1,39 @@
+# The two commands a newcomer needs: `make serve` and `make test`. Both set up .venv from
+# requirements.lock first (skipped while the lock file is older than the set-up).
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+SETUP := $(VENV)/.set-up-from-lock
+
+# Material for MkDocs prints a notice about MkDocs 2.0 on every build; it is not a warning
+# about this site, and silencing it this way keeps every real warning visible.
+export NO_MKDOCS_2_WARNING := 1
+
+.PHONY: serve test build lock clean
+
+serve: $(SETUP) ## set up, then serve the site on http://127.0.0.1:8000 with live reload
+	$(BIN)/mkdocs serve --dev-addr 127.0.0.1:8000
+
+test: $(SETUP) ## set up, then run every page and every test
+	$(BIN)/python -m pytest
+
+build: $(SETUP) ## write the site to site/
+	$(BIN)/mkdocs build --strict
+
+$(SETUP): requirements.lock
+	@$(PYTHON) -c 'import sys; sys.exit("Python 3.11 or newer is needed" if sys.version_info < (3, 11) else 0)'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements.lock
+	touch $@
+
+lock: ## re-resolve pyproject.toml's dependencies into requirements.lock
+	rm -rf .venv-lock
+	$(PYTHON) -m venv .venv-lock
+	.venv-lock/bin/python -m pip install --quiet pip-tools==7.6.2
+	.venv-lock/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras \
+		--no-emit-index-url --no-emit-find-links --output-file requirements.lock pyproject.toml
+	rm -rf .venv-lock
+
+clean: ## remove the set-up and the built site
+	rm -rf $(VENV) site
