@@ -1,0 +1,491 @@
+"""The machinery that runs every page of the guide as a test.
+
+`conftest.py` wires it into pytest; `tests/test_harness.py` checks it. The words:
+
+- page: a Markdown file under `docs/`, run top to bottom with one namespace and one
+  event loop on a virtual clock (looptime), a respx router and a freshly seeded database;
+- block: a fenced ```` ```python ```` block on a page (Material attributes allowed);
+  it may use top-level `await`;
+- snippet: a file under `snippets/` that a block includes with pymdownx.snippets'
+  `--8<-- "file.py"` or `--8<-- "file.py:section"`; the real file runs, under its own name;
+- exchange: an ```` ```http ```` request block followed by an ```` ```http ```` response
+  block; the request is sent to the page's `app` and the response must match.
+"""
+
+from __future__ import annotations
+
+import ast
+import asyncio
+import difflib
+import inspect
+import json
+import os
+import re
+import sqlite3
+import tempfile
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from contextlib import closing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import looptime
+import pytest
+import respx
+from _pytest._code.code import ExceptionInfo, Traceback
+
+# pytest's own assert rewriting, applied to blocks as it is to test modules. The import is
+# from pytest's internals, the one narrow exception to using public API only.
+from _pytest.assertion.rewrite import rewrite_asserts
+from sybil import Document, Example, Region, Sybil
+from sybil.evaluators.skip import Skipper, SkipState
+from sybil.integration.pytest import SybilFile, SybilItem
+from sybil.parsers.markdown.lexers import DirectiveInHTMLCommentLexer, RawFencedCodeBlockLexer
+from sybil.parsers.markdown.skip import SkipParser
+
+ROOT = Path(__file__).resolve().parent
+RECORDINGS = ROOT / "upstream" / "jsonplaceholder"
+SEED_SQL = ROOT / "snippets" / "users_db.sql"
+JSONPLACEHOLDER = "https://jsonplaceholder.typicode.com"
+
+#: What every run did, for the summary at the end of the run.
+totals: Counter[str] = Counter()
+
+
+# --- pages -------------------------------------------------------------------------------
+
+
+def pages(root: Path = ROOT) -> Sybil:
+    """The Sybil that collects every page under `root/docs`, resolving includes in `root/snippets`."""
+    return Sybil(
+        parsers=[ReasonedSkipParser(root), PythonBlockParser(root), ExchangeParser(root)],
+        patterns=["*.md"],
+        path=str(root / "docs"),
+        setup=open_page,
+        teardown=close_page,
+    )
+
+
+def collect_pages(root: Path = ROOT) -> Any:
+    """conftest.py's `pytest_collect_file`: every page a test module, every example a test."""
+    sybil = pages(root)
+
+    def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> PageFile | None:
+        if sybil.should_parse(file_path):
+            return PageFile.from_parent(parent, path=file_path, sybils=[sybil])
+        return None
+
+    return pytest_collect_file
+
+
+class PageFile(SybilFile):  # type: ignore[misc]  # Sybil's pytest integration is untyped
+    def collect(self) -> Iterator[PageItem]:
+        for sybil in self.sybils:
+            document = sybil.parse(self.path)
+            self.documents.append(document)
+            for example in document.examples():
+                yield PageItem.from_parent(self, sybil=sybil, example=example)
+
+
+class PageItem(SybilItem):  # type: ignore[misc]
+    def repr_failure(self, excinfo: ExceptionInfo[BaseException], style: Any = None) -> Any:
+        """A block is module-level code: pytest's long style would print the page from line 1."""
+        if style is None and self.config.getoption("tbstyle") == "auto":
+            style = "short"
+        return super().repr_failure(excinfo, style)
+
+    def _traceback_filter(self, excinfo: ExceptionInfo[BaseException]) -> Traceback:
+        """Start a failure's traceback at the page or the snippet, not in the machinery."""
+        ours = (Path(self.example.path), Path(self.example.path).parents[1] / "snippets")
+        entries = list(excinfo.traceback)
+        for index, entry in enumerate(entries):
+            path = Path(entry.path)
+            if path == ours[0] or path.is_relative_to(ours[1]):
+                return Traceback(entries[index:]).filter(excinfo)
+        return excinfo.traceback.filter(excinfo)
+
+
+@dataclass
+class Page:
+    """What a page runs against: its event loop, its upstreams and its database."""
+
+    runner: asyncio.Runner = field(
+        default_factory=lambda: asyncio.Runner(loop_factory=looptime.new_event_loop)
+    )
+    router: respx.MockRouter = field(default_factory=lambda: jsonplaceholder())
+    workdir: tempfile.TemporaryDirectory[str] = field(default_factory=tempfile.TemporaryDirectory)
+    saved_env: str | None = None
+
+    def open(self) -> None:
+        self.router.start()
+        self.saved_env = os.environ.get("DATABASE_URL")
+        os.environ["DATABASE_URL"] = seeded_database(Path(self.workdir.name))
+
+    def close(self) -> None:
+        totals["pages"] += 1
+        totals["loop seconds"] += self.runner.get_loop().time()
+        self.runner.close()
+        self.router.stop()
+        if self.saved_env is None:
+            os.environ.pop("DATABASE_URL", None)
+        else:
+            os.environ["DATABASE_URL"] = self.saved_env
+        self.workdir.cleanup()
+
+
+def open_page(namespace: dict[str, Any]) -> None:
+    page = Page()
+    page.open()
+    namespace["__page__"] = page
+    namespace["respx_mock"] = page.router
+
+
+def close_page(namespace: dict[str, Any]) -> None:
+    namespace["__page__"].close()
+
+
+def where(document: Document, position: int, root: Path) -> str:
+    """`docs/page.md:LINE`, the form editors and terminals turn into a link."""
+    line = document.text.count("\n", 0, position) + 1
+    return f"{Path(document.path).relative_to(root)}:{line}"
+
+
+def fenced(language: str) -> RawFencedCodeBlockLexer:
+    """Fences whose info string starts with `language`, Material attributes allowed:
+    ```` ```python title="snippets/x.py" hl_lines="4 5" ```` or ```` ``` {.python title="x"} ````."""
+    info = rf"[ \t]*(?:\{{[ \t]*\.)?{language}(?=[\s}}])[^\n]*$\n"
+    return RawFencedCodeBlockLexer(info_pattern=re.compile(info, re.MULTILINE))
+
+
+# --- blocks and snippets ---------------------------------------------------------------
+
+INCLUDE = re.compile(r'^[ \t]*-{1,3}8<-{1,3}[ \t]*(?P<target>.*?)[ \t]*$', re.MULTILINE)
+TARGET = re.compile(r'"(?P<file>[^":]+)(?::(?P<section>[A-Za-z_][\w-]*))?"')
+SECTION_MARK = re.compile(r"--8<-- \[(?P<edge>start|end):(?P<name>[\w-]+)\]")
+
+
+@dataclass(frozen=True)
+class Code:
+    """Python source and where it lives, so tracebacks point at the right file and line."""
+
+    source: str
+    filename: str
+    first_line: int  # 1-based line of `source`'s first line in `filename`
+    fenced: bool = True  # False for <!-- invisible-code-block: python -->
+
+    def compile(self) -> Any:
+        """Compiled as pytest compiles a test module: failing asserts explain themselves."""
+        padded = "\n" * (self.first_line - 1) + self.source
+        tree = ast.parse(padded, self.filename)
+        rewrite_asserts(tree, padded.encode(), self.filename)
+        flags = ast.PyCF_ALLOW_TOP_LEVEL_AWAIT
+        return compile(tree, self.filename, "exec", flags=flags, dont_inherit=True)
+
+
+def snippet_section(path: Path, section: str | None) -> tuple[str, int]:
+    """The text of a snippet file, or of one named section of it, and its first line."""
+    if not path.is_file():
+        raise ValueError(f"no such snippet: {path}")
+    text = path.read_text(encoding="utf-8")
+    if section is None:
+        return text, 1
+    lines = text.splitlines(keepends=True)
+    edges = {
+        (m["edge"], i)
+        for i, line in enumerate(lines)
+        if (m := SECTION_MARK.search(line)) and m["name"] == section
+    }
+    starts = [i for edge, i in edges if edge == "start"]
+    ends = [i for edge, i in edges if edge == "end"]
+    if len(starts) != 1 or len(ends) != 1 or ends[0] < starts[0]:
+        raise ValueError(
+            f"{path} needs exactly one '--8<-- [start:{section}]' followed by one "
+            f"'--8<-- [end:{section}]'"
+        )
+    return "".join(lines[starts[0] + 1 : ends[0]]), starts[0] + 2
+
+
+def included(body: str, snippets: Path, place: str) -> tuple[Path, str | None] | None:
+    """The snippet file and section a block's body includes, or None for plain code."""
+    if not INCLUDE.search(body):
+        return None
+    lines = [line.strip() for line in body.splitlines() if line.strip()]
+    target = TARGET.fullmatch(lines[0].split(None, 1)[-1]) if len(lines) == 1 else None
+    if target is None:
+        raise ValueError(
+            f'{place}: a block is either Python or one include line, --8<-- "file.py" or '
+            f'--8<-- "file.py:section" (named sections, never line numbers): {body.strip()!r}'
+        )
+    return snippets / target["file"], target["section"]
+
+
+class PythonBlockParser:
+    """Every ```` ```python ```` block, and every `<!-- invisible-code-block: python -->`."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.fences = fenced("python")
+        self.invisible = DirectiveInHTMLCommentLexer(
+            directive="invisible-code-block", arguments="python"
+        )
+
+    def __call__(self, document: Document) -> Iterable[Region]:
+        for lexers, is_fenced in ((self.fences, True), (self.invisible, False)):
+            for lexed in lexers(document):
+                code = self.code(document, lexed, fenced=is_fenced)
+                yield Region(lexed.start, lexed.end, code, run_block)
+
+    def code(self, document: Document, lexed: Region, *, fenced: bool) -> Code:
+        body = lexed.lexemes["source"]
+        place = where(document, lexed.start, self.root)
+        include = included(body, self.root / "snippets", place)
+        if include is None:
+            first_line = document.text.count("\n", 0, lexed.start) + 2
+            return Code(body, document.path, first_line, fenced)
+        path, section = include
+        try:
+            source, first_line = snippet_section(path, section)
+        except ValueError as error:
+            raise ValueError(f"{place}: {error}") from None
+        return Code(source, str(path), first_line, fenced)
+
+
+def run_block(example: Example) -> None:
+    """Run a block in its page's namespace, inside the page's running event loop."""
+    __tracebackhide__ = True
+    code: Code = example.parsed
+    page: Page = example.namespace["__page__"]
+
+    async def inside_the_loop() -> None:
+        __tracebackhide__ = True
+        result = eval(code.compile(), example.namespace)
+        if inspect.iscoroutine(result):  # the block used top-level `await`
+            await result
+
+    page.runner.run(inside_the_loop())
+    totals["blocks executed"] += 1
+
+
+class ReasonedSkipper(Skipper):
+    """Sybil's skipper, reporting a skip at the page's line rather than inside pytest."""
+
+    def install(self, example: Example, state: SkipState, reason: str | None) -> None:
+        super().install(example, state, reason)
+        if state.exception is not None:
+            reason = str(state.exception)
+            state.exception = pytest.skip.Exception(reason, _use_item_location=True)
+
+
+class ReasonedSkipParser(SkipParser):
+    """Sybil's `<!-- skip: next "reason" -->`, refusing a skip that gives no reason.
+
+    A bare `skip: next` would pass silently instead of being reported as skipped."""
+
+    def __init__(self, root: Path) -> None:
+        super().__init__()
+        self.skipper = ReasonedSkipper(self.directive)
+        self.root = root
+
+    def __call__(self, document: Document) -> Iterable[Region]:
+        for region in super().__call__(document):
+            action, reason = region.parsed
+            if action in ("start", "next") and not reason:
+                raise ValueError(
+                    f"{where(document, region.start, self.root)}: 'skip: {action}' needs a "
+                    f'reason, for example <!-- skip: {action} "serves forever" -->'
+                )
+            yield region
+
+
+# --- exchanges -------------------------------------------------------------------------
+
+REQUEST_LINE = re.compile(r"(?P<method>[A-Z]+) (?P<target>/\S*)(?: HTTP/[\d.]+)?")
+STATUS_LINE = re.compile(r"HTTP/[\d.]+ (?P<status>\d{3})(?: (?P<reason>.*))?")
+HEADER = re.compile(r"(?P<name>[A-Za-z0-9-]+):[ \t]*(?P<value>.*)")
+
+
+@dataclass(frozen=True)
+class Message:
+    """An HTTP request or response as a page shows it: first line, headers, body."""
+
+    first_line: str
+    headers: tuple[tuple[str, str], ...]
+    body: str
+
+    @classmethod
+    def parse(cls, text: str) -> Message:
+        head, _, body = text.strip("\n").partition("\n\n")
+        first_line, *header_lines = head.splitlines()
+        headers = []
+        for line in header_lines:
+            header = HEADER.fullmatch(line.strip())
+            if header is None:
+                raise ValueError(
+                    f"{line.strip()!r} is not a header: leave a blank line before the body"
+                )
+            headers.append((header["name"].lower(), header["value"]))
+        return cls(first_line.strip(), tuple(headers), body.strip())
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """A request a page shows, the response it promises, and where it promises it."""
+
+    request: Message
+    response: Message
+    place: str
+
+
+class ExchangeParser:
+    """Pairs each ```` ```http ```` request block with the response block after it."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.fences = fenced("http")
+
+    def __call__(self, document: Document) -> Iterable[Region]:
+        request: Region | None = None
+        for block in self.fences(document):
+            place = where(document, block.start, self.root)
+            try:
+                message = Message.parse(block.lexemes["source"])
+            except ValueError as error:
+                raise ValueError(f"{place}: {error}") from None
+            if REQUEST_LINE.fullmatch(message.first_line) and request is None:
+                request = block
+            elif STATUS_LINE.fullmatch(message.first_line) and request is not None:
+                shown = Message.parse(request.lexemes["source"])
+                yield Region(request.start, block.end, Exchange(shown, message, place), check)
+                request = None
+            else:
+                raise ValueError(
+                    f"{place}: an http block is a request ('GET /path HTTP/1.1') followed by "
+                    f"its response ('HTTP/1.1 200 OK'); found {message.first_line!r}"
+                )
+        if request is not None:
+            place = where(document, request.start, self.root)
+            raise ValueError(f"{place}: this request block has no response block after it")
+
+
+def check(example: Example) -> str | None:
+    """Send the shown request to the page's `app`; describe any difference from the page."""
+    exchange: Exchange = example.parsed
+    app = example.namespace.get("app")
+    if app is None:
+        return f"{exchange.place}: the page defines no `app` before this exchange"
+    page: Page = example.namespace["__page__"]
+    response = page.runner.run(send(app, exchange.request))
+    totals["exchanges verified"] += 1
+    expected = render(exchange.response, exchange.response)
+    actual = render(as_message(response), exchange.response)
+    if expected == actual:
+        return None
+    diff = difflib.unified_diff(
+        expected.splitlines(), actual.splitlines(), "shown on the page", "sent by the app", lineterm=""
+    )
+    return f"{exchange.place}: {exchange.request.first_line} answered differently\n" + "\n".join(diff)
+
+
+async def send(app: Any, request: Message) -> httpx.Response:
+    """Send a shown request through `httpx.ASGITransport`, with the app's lifespan entered."""
+    match = REQUEST_LINE.fullmatch(request.first_line)
+    assert match is not None
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            return await client.request(
+                match["method"],
+                match["target"],
+                headers=list(request.headers),
+                content=request.body.encode() or None,
+            )
+
+
+def as_message(response: httpx.Response) -> Message:
+    status = f"HTTP/1.1 {response.status_code} {response.reason_phrase}"
+    return Message(status, tuple(response.headers.items()), response.text.strip())
+
+
+def render(message: Message, shown: Message) -> str:
+    """A message as text for comparison: the headers the page shows, JSON bodies re-indented."""
+    headers = dict(message.headers)
+    lines = [message.first_line]
+    lines += [f"{name}: {headers.get(name, '(absent)')}" for name, _ in shown.headers]
+    return "\n".join(lines) + "\n\n" + pretty(message.body)
+
+
+def pretty(body: str) -> str:
+    try:
+        return json.dumps(json.loads(body), indent=2, ensure_ascii=False)
+    except ValueError:
+        return body
+
+
+# --- upstreams and databases -------------------------------------------------------------
+
+
+def jsonplaceholder() -> respx.MockRouter:
+    """A respx router that answers JSONPlaceholder from the recorded data and fails loudly,
+    naming the URL, on any request nobody mocked.
+
+    A page or test replaces a recorded answer by mocking the same URL again, for example
+    `respx_mock.get(f"{JSONPLACEHOLDER}/posts").respond(503)`."""
+    router = respx.MockRouter(assert_all_mocked=True, assert_all_called=False)
+    for recording in sorted(RECORDINGS.glob("*.json")):
+        resource = recording.stem
+        rows = json.loads(recording.read_text(encoding="utf-8"))
+        router.get(f"{JSONPLACEHOLDER}/{resource}").mock(side_effect=filtered(rows))
+        for row in rows:
+            router.get(f"{JSONPLACEHOLDER}/{resource}/{row['id']}").respond(json=row)
+    return router
+
+
+def filtered(rows: list[dict[str, Any]]) -> Any:
+    """JSONPlaceholder's list filter: `/posts?userId=1` keeps the rows whose userId is 1."""
+
+    def respond(request: httpx.Request) -> httpx.Response:
+        wanted = request.url.params
+        kept = [row for row in rows if all(str(row.get(k)) == v for k, v in wanted.items())]
+        return httpx.Response(200, json=kept)
+
+    return respond
+
+
+def seeded_database(directory: Path) -> str:
+    """A fresh SQLite file in `directory`, loaded from `snippets/users_db.sql`; its URL."""
+    path = directory / "app.db"
+    with closing(sqlite3.connect(path)) as database:
+        database.executescript(SEED_SQL.read_text(encoding="utf-8"))
+    return f"sqlite+aiosqlite:///{path}"
+
+
+# --- the corpus, as the guards see it ----------------------------------------------------
+
+PYTHON_FENCE = re.compile(r"^[ \t>]*(?:[-*+][ \t]+)?(`{3,}|~{3,})[ \t]*\{?[ \t]*\.?(\w*)")
+
+
+def scanned_python_fences(page: Path) -> list[int]:
+    """Line numbers of every fence a reader would take for Python, found without Sybil."""
+    found, open_fence = [], ""
+    for number, line in enumerate(page.read_text(encoding="utf-8").splitlines(), 1):
+        match = PYTHON_FENCE.match(line)
+        if match is None:
+            continue
+        fence, language = match.groups()
+        if not open_fence:
+            open_fence = fence
+            if language.lower() in {"python", "py", "python3", "py3", "pycon"}:
+                found.append(number)
+        elif fence[0] == open_fence[0] and len(fence) >= len(open_fence) and not language:
+            open_fence = ""
+    return found
+
+
+def includes(page: Path) -> Iterator[tuple[int, str]]:
+    """Every `--8<--` include target on a page, with its line number."""
+    for number, line in enumerate(page.read_text(encoding="utf-8").splitlines(), 1):
+        match = INCLUDE.match(line)
+        if match:
+            yield number, match["target"]
