@@ -50,7 +50,7 @@ RECORDINGS = ROOT / "upstream" / "jsonplaceholder"
 SEED_SQL = ROOT / "snippets" / "users_db.sql"
 JSONPLACEHOLDER = "https://jsonplaceholder.typicode.com"
 
-#: What every run did, for the summary at the end of the run.
+#: What the pytest run did with the pages, for the summary at its end.
 totals: Counter[str] = Counter()
 
 
@@ -58,7 +58,7 @@ totals: Counter[str] = Counter()
 
 
 def pages(root: Path = ROOT) -> Sybil:
-    """The Sybil that collects every page under `root/docs`, resolving includes in `root/snippets`."""
+    """The Sybil for every page under `root/docs`, resolving includes in `root/snippets`."""
     return Sybil(
         parsers=[ReasonedSkipParser(root), PythonBlockParser(root), ExchangeParser(root)],
         patterns=["*.md"],
@@ -80,7 +80,7 @@ def collect_pages(root: Path = ROOT) -> Any:
     return pytest_collect_file
 
 
-class PageFile(SybilFile):  # type: ignore[misc]  # Sybil's pytest integration is untyped
+class PageFile(SybilFile):
     def collect(self) -> Iterator[PageItem]:
         for sybil in self.sybils:
             document = sybil.parse(self.path)
@@ -88,8 +88,21 @@ class PageFile(SybilFile):  # type: ignore[misc]  # Sybil's pytest integration i
             for example in document.examples():
                 yield PageItem.from_parent(self, sybil=sybil, example=example)
 
+    def teardown(self) -> None:
+        for document in self.documents:
+            totals["pages"] += 1
+            totals["loop seconds"] += document.namespace["__page__"].runner.get_loop().time()
+        super().teardown()
 
-class PageItem(SybilItem):  # type: ignore[misc]
+
+class PageItem(SybilItem):
+    def runtest(self) -> None:
+        super().runtest()
+        if isinstance(self.example.parsed, Code):
+            totals["python blocks passed"] += 1
+        elif isinstance(self.example.parsed, Exchange):
+            totals["exchanges verified"] += 1
+
     def repr_failure(self, excinfo: ExceptionInfo[BaseException], style: Any = None) -> Any:
         """A block is module-level code: pytest's long style would print the page from line 1."""
         if style is None and self.config.getoption("tbstyle") == "auto":
@@ -124,8 +137,6 @@ class Page:
         os.environ["DATABASE_URL"] = seeded_database(Path(self.workdir.name))
 
     def close(self) -> None:
-        totals["pages"] += 1
-        totals["loop seconds"] += self.runner.get_loop().time()
         self.runner.close()
         self.router.stop()
         if self.saved_env is None:
@@ -153,15 +164,16 @@ def where(document: Document, position: int, root: Path) -> str:
 
 
 def fenced(language: str) -> RawFencedCodeBlockLexer:
-    """Fences whose info string starts with `language`, Material attributes allowed:
-    ```` ```python title="snippets/x.py" hl_lines="4 5" ```` or ```` ``` {.python title="x"} ````."""
+    """Fences whose info string starts with `language`, Material attributes allowed, as in
+    ```` ```python title="snippets/x.py" hl_lines="4 5" ```` or ```` ``` {.python title="x"} ````.
+    """
     info = rf"[ \t]*(?:\{{[ \t]*\.)?{language}(?=[\s}}])[^\n]*$\n"
     return RawFencedCodeBlockLexer(info_pattern=re.compile(info, re.MULTILINE))
 
 
 # --- blocks and snippets ---------------------------------------------------------------
 
-INCLUDE = re.compile(r'^[ \t]*-{1,3}8<-{1,3}[ \t]*(?P<target>.*?)[ \t]*$', re.MULTILINE)
+INCLUDE = re.compile(r"^[ \t]*-{1,3}8<-{1,3}[ \t]*(?P<target>.*?)[ \t]*$", re.MULTILINE)
 TARGET = re.compile(r'"(?P<file>[^":]+)(?::(?P<section>[A-Za-z_][\w-]*))?"')
 SECTION_MARK = re.compile(r"--8<-- \[(?P<edge>start|end):(?P<name>[\w-]+)\]")
 
@@ -265,7 +277,6 @@ def run_block(example: Example) -> None:
             await result
 
     page.runner.run(inside_the_loop())
-    totals["blocks executed"] += 1
 
 
 class ReasonedSkipper(Skipper):
@@ -275,7 +286,10 @@ class ReasonedSkipper(Skipper):
         super().install(example, state, reason)
         if state.exception is not None:
             reason = str(state.exception)
-            state.exception = pytest.skip.Exception(reason, _use_item_location=True)
+            # Sybil raises whatever it stores here; pytest's skip is a BaseException, hence
+            # the ignore. _use_item_location makes pytest report the page's path and line.
+            skip = pytest.skip.Exception(reason, _use_item_location=True)
+            state.exception = skip  # type: ignore[assignment]
 
 
 class ReasonedSkipParser(SkipParser):
@@ -377,15 +391,20 @@ def check(example: Example) -> str | None:
         return f"{exchange.place}: the page defines no `app` before this exchange"
     page: Page = example.namespace["__page__"]
     response = page.runner.run(send(app, exchange.request))
-    totals["exchanges verified"] += 1
     expected = render(exchange.response, exchange.response)
     actual = render(as_message(response), exchange.response)
     if expected == actual:
         return None
     diff = difflib.unified_diff(
-        expected.splitlines(), actual.splitlines(), "shown on the page", "sent by the app", lineterm=""
+        expected.splitlines(),
+        actual.splitlines(),
+        "shown on the page",
+        "sent by the app",
+        lineterm="",
     )
-    return f"{exchange.place}: {exchange.request.first_line} answered differently\n" + "\n".join(diff)
+    return f"{exchange.place}: {exchange.request.first_line} answered differently\n" + "\n".join(
+        diff
+    )
 
 
 async def send(app: Any, request: Message) -> httpx.Response:
@@ -445,9 +464,12 @@ def jsonplaceholder() -> respx.MockRouter:
 def filtered(rows: list[dict[str, Any]]) -> Any:
     """JSONPlaceholder's list filter: `/posts?userId=1` keeps the rows whose userId is 1."""
 
+    def as_query(value: Any) -> str:
+        return json.dumps(value) if isinstance(value, bool) else str(value)  # true, not True
+
     def respond(request: httpx.Request) -> httpx.Response:
-        wanted = request.url.params
-        kept = [row for row in rows if all(str(row.get(k)) == v for k, v in wanted.items())]
+        wanted = request.url.params.multi_items()
+        kept = [row for row in rows if all(as_query(row.get(k)) == v for k, v in wanted)]
         return httpx.Response(200, json=kept)
 
     return respond

@@ -7,9 +7,7 @@ from fastapi import FastAPI
 app = FastAPI()
 
 
-# --8<-- [start:endpoint]
 @app.get("/async-endpoint")
 async def async_endpoint() -> dict[str, str]:
     await asyncio.sleep(2)  # stands in for slow I/O: an API call, a query
     return {"message": "This is an async response!"}
-# --8<-- [end:endpoint]

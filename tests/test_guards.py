@@ -104,4 +104,6 @@ def test_the_seed_database_holds_the_recorded_users(tmp_path: Path) -> None:
         rows = database.execute("SELECT id, name, username, email FROM users ORDER BY id")
         seeded = [dict(zip(("id", "name", "username", "email"), row, strict=True)) for row in rows]
     recorded = json.loads((RECORDINGS / "users.json").read_text(encoding="utf-8"))
-    assert seeded == [{key: user[key] for key in ("id", "name", "username", "email")} for user in recorded]
+    assert seeded == [
+        {key: user[key] for key in ("id", "name", "username", "email")} for user in recorded
+    ]

@@ -1,0 +1,458 @@
+"""The harness itself: each behaviour the pages rely on, shown on small pages of its own."""
+
+import json
+import os
+import re
+import shutil
+import traceback
+from collections.abc import Iterator
+from pathlib import Path
+from textwrap import dedent
+from typing import Any
+
+import pytest
+import respx
+from sybil.example import SybilFailure
+
+from docs_harness import RECORDINGS, ROOT, pages, scanned_python_fences
+
+FENCE = "```"
+
+
+def run_page(root: Path, text: str, **snippets: str) -> dict[str, Any]:
+    """Write `text` as docs/page.md under `root` (and any snippets, `name__py` for `name.py`),
+    run it as the test run would, and return its namespace."""
+    (root / "docs").mkdir(parents=True, exist_ok=True)
+    (root / "snippets").mkdir(exist_ok=True)
+    page = root / "docs" / "page.md"
+    page.write_text(dedent(text), encoding="utf-8")
+    for name, source in snippets.items():
+        (root / "snippets" / name.replace("__", ".")).write_text(dedent(source), encoding="utf-8")
+    sybil = pages(root)
+    document = sybil.parse(page)
+    assert sybil.setup is not None
+    assert sybil.teardown is not None
+    sybil.setup(document.namespace)
+    try:
+        for example in document.examples():
+            example.evaluate()
+    finally:
+        sybil.teardown(document.namespace)
+    return document.namespace
+
+
+@pytest.fixture(autouse=True)
+def page_router_only(respx_mock: respx.MockRouter) -> Iterator[None]:
+    """A page brings its own respx router; the test's steps aside while the page runs, or the
+    test's would answer first and hide the page's own routes."""
+    respx_mock.stop(clear=False, reset=False)
+    yield
+    respx_mock.start()
+
+
+# --- blocks ------------------------------------------------------------------------------
+
+
+def test_blocks_share_one_namespace_and_one_loop_and_may_await(tmp_path: Path) -> None:
+    namespace = run_page(
+        tmp_path,
+        f"""
+        {FENCE}python
+        import asyncio
+        first_loop = asyncio.get_running_loop()
+        queue = asyncio.Queue()
+        {FENCE}
+
+        {FENCE}python title="second.py" hl_lines="1"
+        await queue.put("made in the first block")
+        same_loop = asyncio.get_running_loop() is first_loop
+        {FENCE}
+
+        {FENCE} {{.python title="third"}}
+        received = await queue.get()
+        {FENCE}
+        """,
+    )
+    assert namespace["same_loop"] is True
+    assert namespace["received"] == "made in the first block"
+
+
+def test_sleeps_take_exact_loop_time_and_no_real_time(tmp_path: Path) -> None:
+    namespace = run_page(
+        tmp_path,
+        f"""
+        {FENCE}python
+        import asyncio, time
+        loop = asyncio.get_running_loop()
+        wall, started = time.perf_counter(), loop.time()
+        await asyncio.gather(asyncio.sleep(2), asyncio.sleep(3))
+        elapsed, wall = loop.time() - started, time.perf_counter() - wall
+        {FENCE}
+        """,
+    )
+    assert namespace["elapsed"] == 3.0
+    # A real loop would have slept 3 s; looptime's loop skips it. Generous bound: no flakes.
+    assert namespace["wall"] < 1.5
+
+
+def test_an_included_snippet_runs_as_the_real_file_with_its_own_line_numbers(
+    tmp_path: Path,
+) -> None:
+    with pytest.raises(ZeroDivisionError) as raised:
+        run_page(
+            tmp_path,
+            f"""
+            {FENCE}python title="snippets/broken.py"
+            --8<-- "broken.py"
+            {FENCE}
+            """,
+            broken__py="""\
+            def ratio() -> float:
+                return 1 / 0
+
+
+            ratio()
+            """,
+        )
+    last = traceback.extract_tb(raised.value.__traceback__)[-1]
+    assert (Path(last.filename), last.lineno) == (tmp_path / "snippets" / "broken.py", 2)
+
+
+def test_a_section_include_runs_only_that_section_at_its_file_lines(tmp_path: Path) -> None:
+    snippet = """\
+    before = "not included"
+    # --8<-- [start:middle]
+    middle = "included"
+    # --8<-- [end:middle]
+    after = "not included"
+    """
+    namespace = run_page(
+        tmp_path,
+        f"""
+        {FENCE}python
+        --8<-- "parts.py:middle"
+        {FENCE}
+        """,
+        parts__py=snippet,
+    )
+    assert namespace["middle"] == "included"
+    assert "before" not in namespace
+    assert "after" not in namespace
+    with pytest.raises(ZeroDivisionError) as raised:
+        run_page(
+            tmp_path,
+            f'{FENCE}python\n--8<-- "parts.py:middle"\n{FENCE}\n',
+            parts__py=snippet.replace('"included"', "1 / 0"),
+        )
+    assert traceback.extract_tb(raised.value.__traceback__)[-1].lineno == 3
+
+
+@pytest.mark.parametrize(
+    ("include", "complaint"),
+    [
+        ('--8<-- "missing.py"', "no such snippet"),
+        ('--8<-- "parts.py:nowhere"', "needs exactly one '--8<-- [start:nowhere]'"),
+        ('--8<-- "parts.py:3:5"', "named sections, never line numbers"),
+        ('--8<-- "parts.py"\nprint("and code")', "a block is either Python or one include"),
+    ],
+)
+def test_a_bad_include_is_refused_naming_the_page_line(
+    tmp_path: Path, include: str, complaint: str
+) -> None:
+    with pytest.raises(ValueError, match=re.escape(complaint)) as raised:
+        run_page(tmp_path, f"Intro.\n\n{FENCE}python\n{include}\n{FENCE}\n", parts__py="x = 1\n")
+    assert str(raised.value).startswith("docs/page.md:3: ")
+
+
+# --- exchanges ---------------------------------------------------------------------------
+
+APP = f"""
+{FENCE}python
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI):
+    app.state.greeting = "set by the lifespan"
+    yield
+
+
+app = FastAPI(lifespan=lifespan)
+
+
+@app.get("/greeting")
+async def greeting() -> dict[str, str]:
+    return {{"greeting": app.state.greeting}}
+
+
+@app.post("/echo")
+async def echo(payload: dict[str, int]) -> dict[str, int]:
+    return payload
+{FENCE}
+"""
+
+EXCHANGE = f"""
+{FENCE}http
+GET /greeting HTTP/1.1
+{FENCE}
+
+{FENCE}http
+HTTP/1.1 200 OK
+content-type: application/json
+
+{{
+  "greeting": "set by the lifespan"
+}}
+{FENCE}
+"""
+
+
+def test_an_exchange_is_sent_to_the_app_with_its_lifespan_entered(tmp_path: Path) -> None:
+    run_page(tmp_path, APP + EXCHANGE)
+
+
+def test_an_exchange_sends_the_shown_headers_and_body(tmp_path: Path) -> None:
+    run_page(
+        tmp_path,
+        APP
+        + f"""
+        {FENCE}http
+        POST /echo HTTP/1.1
+        content-type: application/json
+
+        {{"a": 1}}
+        {FENCE}
+
+        {FENCE}http
+        HTTP/1.1 200 OK
+
+        {{"a": 1}}
+        {FENCE}
+        """,
+    )
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "diff"),
+    [
+        (
+            '"set by the lifespan"',
+            '"a promise"',
+            ['-  "greeting": "a promise"', '+  "greeting": "set by the lifespan"'],
+        ),
+        ("GET /greeting", "GET /nowhere", ["-HTTP/1.1 200 OK", "+HTTP/1.1 404 Not Found"]),
+        ("200 OK", "200 Fine", ["-HTTP/1.1 200 Fine", "+HTTP/1.1 200 OK"]),
+        (
+            "application/json",
+            "text/plain",
+            ["-content-type: text/plain", "+content-type: application/json"],
+        ),
+    ],
+)
+def test_a_differing_response_fails_with_a_diff_naming_the_page_line(
+    tmp_path: Path, old: str, new: str, diff: list[str]
+) -> None:
+    page = APP + EXCHANGE.replace(old, new)
+    with pytest.raises(SybilFailure) as failed:
+        run_page(tmp_path, page)
+    fences = [number for number, line in enumerate(page.splitlines(), 1) if line == f"{FENCE}http"]
+    report = failed.value.result
+    assert report.startswith(f"docs/page.md:{fences[1]}: ")
+    assert "--- shown on the page\n+++ sent by the app" in report
+    assert all(line in report.splitlines() for line in diff), report
+
+
+def test_an_exchange_needs_an_app(tmp_path: Path) -> None:
+    with pytest.raises(SybilFailure) as failed:
+        run_page(tmp_path, EXCHANGE)
+    response_fence = 6
+    assert failed.value.result == (
+        f"docs/page.md:{response_fence}: the page defines no `app` before this exchange"
+    )
+
+
+@pytest.mark.parametrize(
+    ("blocks", "complaint"),
+    [
+        (f"{FENCE}http\nGET / HTTP/1.1\n{FENCE}\n", "has no response block after it"),
+        (f"{FENCE}http\nHTTP/1.1 200 OK\n{FENCE}\n", "found 'HTTP/1.1 200 OK'"),
+        (f"{FENCE}http\nGET / HTTP/1.1\nnot a header\n{FENCE}\n", "is not a header"),
+    ],
+)
+def test_a_malformed_exchange_is_refused(tmp_path: Path, blocks: str, complaint: str) -> None:
+    with pytest.raises(ValueError, match=rf"^docs/page.md:1: .*{re.escape(complaint)}"):
+        run_page(tmp_path, blocks)
+
+
+# --- skips -------------------------------------------------------------------------------
+
+
+def test_a_skip_with_a_reason_reports_the_block_skipped(tmp_path: Path) -> None:
+    with pytest.raises(pytest.skip.Exception, match="serves forever"):
+        run_page(
+            tmp_path,
+            f"""
+            <!-- skip: next "serves forever" -->
+            {FENCE}python
+            raise AssertionError("a skipped block ran")
+            {FENCE}
+            """,
+        )
+
+
+def test_a_skip_without_a_reason_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match=r"docs/page.md:2: 'skip: next' needs a reason"):
+        run_page(tmp_path, f"\n<!-- skip: next -->\n{FENCE}python\npass\n{FENCE}\n")
+
+
+# --- upstreams and databases -------------------------------------------------------------
+
+
+def test_upstreams_answer_from_recordings_can_be_replaced_and_refuse_the_unmocked(
+    tmp_path: Path,
+) -> None:
+    namespace = run_page(
+        tmp_path,
+        f"""
+        {FENCE}python
+        import httpx
+        api = httpx.AsyncClient(base_url="https://jsonplaceholder.typicode.com")
+        todos = (await api.get("/todos", params={{"userId": 2, "completed": "true"}})).json()
+        {FENCE}
+
+        {FENCE}python
+        respx_mock.get("https://jsonplaceholder.typicode.com/posts/1").respond(503)
+        {FENCE}
+
+        {FENCE}python
+        replaced = (await api.get("/posts/1")).status_code
+        try:
+            await api.get("https://unmocked.example/path?q=1")
+        except AssertionError as error:
+            refusal = str(error)
+        await api.aclose()
+        {FENCE}
+        """,
+    )
+    recorded = json.loads((RECORDINGS / "todos.json").read_text(encoding="utf-8"))
+    expected = [todo for todo in recorded if todo["userId"] == 2 and todo["completed"] is True]
+    assert namespace["todos"] == expected
+    assert len(expected) == 8
+    assert namespace["replaced"] == 503
+    assert "https://unmocked.example/path?q=1" in namespace["refusal"]
+
+
+def test_each_page_gets_a_fresh_database_and_gives_back_the_environment(
+    tmp_path: Path,
+) -> None:
+    before = os.environ.get("DATABASE_URL")
+    page = f"""
+    {FENCE}python
+    import os
+    from databases import Database
+    url = os.environ["DATABASE_URL"]
+    async with Database(url) as database:
+        count = await database.fetch_val("SELECT count(*) FROM users")
+        await database.execute("DELETE FROM users")
+    {FENCE}
+    """
+    first = run_page(tmp_path / "first", page)
+    second = run_page(tmp_path / "second", page)
+    assert first["count"] == second["count"] == 10
+    assert first["url"] != second["url"]
+    assert not Path(first["url"].removeprefix("sqlite+aiosqlite:///")).exists()
+    assert os.environ.get("DATABASE_URL") == before
+
+
+# --- the guards' plain scan ------------------------------------------------------------
+
+
+def test_the_plain_scan_sees_python_fences_sybil_would_miss(tmp_path: Path) -> None:
+    page = tmp_path / "page.md"
+    page.write_text(
+        dedent(
+            f"""\
+            {FENCE}python
+            {FENCE}
+            {FENCE}py
+            {FENCE}
+            ````markdown
+            {FENCE}python
+            {FENCE}
+            ````
+            !!! note
+                {FENCE}python title="x"
+                {FENCE}
+            """
+        ),
+        encoding="utf-8",
+    )
+    assert scanned_python_fences(page) == [1, 3, 10]
+
+
+# --- the whole loop: a deliberate break fails `make test`, naming the page and line -------
+
+
+@pytest.fixture
+def chapter(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A copy of the first chapter, in a project of its own, wired like ours."""
+    for name in ("docs/async_endpoint.md", "snippets/async_endpoint.py"):
+        (pytester.path / name).parent.mkdir(exist_ok=True)
+        shutil.copy(ROOT / name, pytester.path / name)
+    shutil.copy(ROOT / "snippets/async_endpoint_blocking.py", pytester.path / "snippets")
+    pytester.makeconftest(
+        "from pathlib import Path\n"
+        "from docs_harness import collect_pages\n"
+        "pytest_collect_file = collect_pages(Path(__file__).parent)\n"
+    )
+    pytester.makeini(
+        "[pytest]\n"
+        "addopts = -p no:cacheprovider\n"
+        "asyncio_default_fixture_loop_scope = function\n"
+        "filterwarnings = error\n"
+    )
+    monkeypatch.setenv("PYTHONPATH", str(ROOT))
+    return pytester.path
+
+
+def response_line(page: Path) -> int:
+    """The line of the fence that opens the shown response on the chapter page."""
+    lines = page.read_text(encoding="utf-8").splitlines()
+    return lines.index("HTTP/1.1 200 OK")  # 0-based index of the status = the fence's line
+
+
+def test_the_chapter_passes_as_it_stands(chapter: Path, pytester: pytest.Pytester) -> None:
+    result = pytester.runpytest_subprocess("docs")
+    result.assert_outcomes(passed=7, skipped=1)
+
+
+@pytest.mark.parametrize("broken", ["snippets/async_endpoint.py", "docs/async_endpoint.md"])
+def test_a_changed_message_fails_naming_the_page_and_line(
+    chapter: Path, pytester: pytest.Pytester, broken: str
+) -> None:
+    page = chapter / "docs/async_endpoint.md"
+    line = response_line(page)
+    path = chapter / broken
+    text = path.read_text(encoding="utf-8")
+    # The snippet's return value, or the body of the response shown on the page.
+    old = (
+        '"This is an async response!"}\n'
+        if broken.endswith(".py")
+        else '\n{"message": "This is an async response!"}\n'
+    )
+    assert text.count(old) == 1
+    path.write_text(text.replace(old, old.replace("response", "reply")), encoding="utf-8")
+
+    result = pytester.runpytest_subprocess("docs")
+
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    result.stdout.fnmatch_lines(
+        [
+            f"docs/async_endpoint.md:{line}: GET /async-endpoint HTTP/1.1 answered differently",
+            "--- shown on the page",
+            "+++ sent by the app",
+        ]
+    )
+    assert re.search(r'^[-+]  "message": "This is an async reply!"$', result.stdout.str(), re.M)
