@@ -1,5 +1,7 @@
 """Wiring only: the machinery lives in docs_harness.py, the tests' fixtures in tests/conftest.py."""
 
+import asyncio
+
 import pytest
 
 from docs_harness import collect_pages, totals
@@ -8,6 +10,14 @@ pytest_plugins = ["pytester"]  # tests/test_harness.py runs pages in a pytest of
 
 # Every page under docs/ is a test module; every block and exchange on it, a test.
 pytest_collect_file = collect_pages()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # looptime 0.9's plugin calls get_event_loop() around every test, sync ones too. Until a
+    # loop has been set, Python 3.11 answers by creating one that nobody closes: a
+    # ResourceWarning, so an error here (pytest-asyncio fixed the same in its #1430). Setting
+    # "no current loop" makes get_event_loop() raise instead, which looptime handles.
+    asyncio.set_event_loop(None)
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

@@ -25,8 +25,8 @@ import sqlite3
 import tempfile
 from collections import Counter
 from collections.abc import Iterable, Iterator
-from contextlib import closing
-from dataclasses import dataclass, field
+from contextlib import ExitStack, closing, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -120,37 +120,26 @@ class PageItem(SybilItem):
         return excinfo.traceback.filter(excinfo)
 
 
-@dataclass
 class Page:
     """What a page runs against: its event loop, its upstreams and its database."""
 
-    runner: asyncio.Runner = field(
-        default_factory=lambda: asyncio.Runner(loop_factory=looptime.new_event_loop)
-    )
-    router: respx.MockRouter = field(default_factory=lambda: jsonplaceholder())
-    workdir: tempfile.TemporaryDirectory[str] = field(default_factory=tempfile.TemporaryDirectory)
-    saved_env: str | None = None
+    def __init__(self) -> None:
+        self.runner = asyncio.Runner(loop_factory=looptime.new_event_loop)
+        self.resources = ExitStack()
 
-    def open(self) -> None:
-        self.router.start()
-        self.saved_env = os.environ.get("DATABASE_URL")
-        os.environ["DATABASE_URL"] = seeded_database(Path(self.workdir.name))
+    def open(self, namespace: dict[str, Any]) -> None:
+        namespace["__page__"] = self
+        namespace["respx_mock"] = self.resources.enter_context(upstreams())
+        workdir = Path(self.resources.enter_context(tempfile.TemporaryDirectory()))
+        self.resources.enter_context(environment("DATABASE_URL", seeded_database(workdir)))
+        self.resources.callback(self.runner.close)  # closed first: nothing runs after it
 
     def close(self) -> None:
-        self.runner.close()
-        self.router.stop()
-        if self.saved_env is None:
-            os.environ.pop("DATABASE_URL", None)
-        else:
-            os.environ["DATABASE_URL"] = self.saved_env
-        self.workdir.cleanup()
+        self.resources.close()
 
 
 def open_page(namespace: dict[str, Any]) -> None:
-    page = Page()
-    page.open()
-    namespace["__page__"] = page
-    namespace["respx_mock"] = page.router
+    Page().open(namespace)
 
 
 def close_page(namespace: dict[str, Any]) -> None:
@@ -445,25 +434,37 @@ def pretty(body: str) -> str:
 # --- upstreams and databases -------------------------------------------------------------
 
 
-def jsonplaceholder() -> respx.MockRouter:
-    """A respx router that answers JSONPlaceholder from the recorded data and fails loudly,
-    naming the URL, on any request nobody mocked.
+@contextmanager
+def upstreams() -> Iterator[respx.MockRouter]:
+    """The respx router a page or test gets as `respx_mock`: empty, and consulted first.
 
-    A page or test replaces a recorded answer by mocking the same URL again, for example
-    `respx_mock.get(f"{JSONPLACEHOLDER}/posts").respond(503)`."""
-    router = respx.MockRouter(assert_all_mocked=True, assert_all_called=False)
+    Whatever it does not match, JSONPlaceholder's recordings answer; a request neither
+    knows fails loudly, naming its URL. So mocking a JSONPlaceholder URL in `respx_mock`
+    replaces the recorded answer: `respx_mock.get(f"{JSONPLACEHOLDER}/posts").respond(503)`.
+    """
+    # respx asks its started routers in the order they started, moving on when one has no
+    # route for the request: start the page's own router first, the recordings second.
+    with mock_router() as router, jsonplaceholder():
+        yield router
+
+
+def mock_router() -> respx.MockRouter:
+    return respx.MockRouter(assert_all_mocked=True, assert_all_called=False)
+
+
+def jsonplaceholder() -> respx.MockRouter:
+    """A router answering JSONPlaceholder's lists and items from the recorded data, like the
+    real service: `/posts?userId=1` filters, an unknown id is a 404 with `{}`."""
+    router = mock_router()
     for recording in sorted(RECORDINGS.glob("*.json")):
-        resource = recording.stem
         rows = json.loads(recording.read_text(encoding="utf-8"))
-        router.get(f"{JSONPLACEHOLDER}/{resource}").mock(side_effect=filtered(rows))
-        for row in rows:
-            router.get(f"{JSONPLACEHOLDER}/{resource}/{row['id']}").respond(json=row)
+        collection = re.escape(f"{JSONPLACEHOLDER}/{recording.stem}")
+        router.get(url__regex=rf"^{collection}(\?.*)?$").mock(side_effect=listing(rows))
+        router.get(url__regex=rf"^{collection}/(?P<key>\d+)$").mock(side_effect=item(rows))
     return router
 
 
-def filtered(rows: list[dict[str, Any]]) -> Any:
-    """JSONPlaceholder's list filter: `/posts?userId=1` keeps the rows whose userId is 1."""
-
+def listing(rows: list[dict[str, Any]]) -> Any:
     def as_query(value: Any) -> str:
         return json.dumps(value) if isinstance(value, bool) else str(value)  # true, not True
 
@@ -473,6 +474,30 @@ def filtered(rows: list[dict[str, Any]]) -> Any:
         return httpx.Response(200, json=kept)
 
     return respond
+
+
+def item(rows: list[dict[str, Any]]) -> Any:
+    by_id = {row["id"]: row for row in rows}
+
+    def respond(request: httpx.Request, key: str) -> httpx.Response:
+        row = by_id.get(int(key))
+        return httpx.Response(200, json=row) if row else httpx.Response(404, json={})
+
+    return respond
+
+
+@contextmanager
+def environment(name: str, value: str) -> Iterator[None]:
+    """Set an environment variable for a while, then give back what was there."""
+    saved = os.environ.get(name)
+    os.environ[name] = value
+    try:
+        yield
+    finally:
+        if saved is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = saved
 
 
 def seeded_database(directory: Path) -> str:

@@ -6,13 +6,13 @@ from pathlib import Path
 import pytest
 import respx
 
-from docs_harness import jsonplaceholder, seeded_database
+from docs_harness import seeded_database, upstreams
 
 
 @pytest.fixture(autouse=True)
 def respx_mock() -> Iterator[respx.MockRouter]:
-    """JSONPlaceholder answers from the recordings; any other request fails, naming its URL."""
-    with jsonplaceholder() as router:
+    """Consulted first; JSONPlaceholder's recordings answer the rest; anything else fails."""
+    with upstreams() as router:
         yield router
 
 

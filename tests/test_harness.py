@@ -6,12 +6,13 @@ import re
 import shutil
 import traceback
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from textwrap import dedent
 from typing import Any
 
 import pytest
-import respx
+from sybil import Document
 from sybil.example import SybilFailure
 
 from docs_harness import RECORDINGS, ROOT, pages, scanned_python_fences
@@ -19,9 +20,10 @@ from docs_harness import RECORDINGS, ROOT, pages, scanned_python_fences
 FENCE = "```"
 
 
-def run_page(root: Path, text: str, **snippets: str) -> dict[str, Any]:
+@contextmanager
+def opened_page(root: Path, text: str, **snippets: str) -> Iterator[Document]:
     """Write `text` as docs/page.md under `root` (and any snippets, `name__py` for `name.py`),
-    run it as the test run would, and return its namespace."""
+    and open it as the test run would: parsed, with its loop, upstreams and database."""
     (root / "docs").mkdir(parents=True, exist_ok=True)
     (root / "snippets").mkdir(exist_ok=True)
     page = root / "docs" / "page.md"
@@ -34,20 +36,24 @@ def run_page(root: Path, text: str, **snippets: str) -> dict[str, Any]:
     assert sybil.teardown is not None
     sybil.setup(document.namespace)
     try:
-        for example in document.examples():
-            example.evaluate()
+        yield document
     finally:
         sybil.teardown(document.namespace)
+
+
+def run_page(root: Path, text: str, **snippets: str) -> dict[str, Any]:
+    """Run every example of the page, as the test run would; return the page's namespace."""
+    with opened_page(root, text, **snippets) as document:
+        for example in document.examples():
+            example.evaluate()
     return document.namespace
 
 
 @pytest.fixture(autouse=True)
-def page_router_only(respx_mock: respx.MockRouter) -> Iterator[None]:
-    """A page brings its own respx router; the test's steps aside while the page runs, or the
-    test's would answer first and hide the page's own routes."""
-    respx_mock.stop(clear=False, reset=False)
-    yield
-    respx_mock.start()
+def respx_mock() -> None:
+    """Overrides tests/conftest.py's: here every request comes from a page, and each page
+    starts its own upstreams. A test-wide router, started earlier, would be asked first and
+    hide the page's routes."""
 
 
 # --- blocks ------------------------------------------------------------------------------
@@ -300,6 +306,35 @@ def test_a_skip_with_a_reason_reports_the_block_skipped(tmp_path: Path) -> None:
             {FENCE}
             """,
         )
+
+
+def test_a_skipped_range_skips_every_block_in_it_and_no_more(tmp_path: Path) -> None:
+    page = f"""
+    <!-- skip: start "needs a real server" -->
+    {FENCE}python
+    raise AssertionError("a skipped block ran")
+    {FENCE}
+
+    {FENCE}python
+    raise AssertionError("a second skipped block ran")
+    {FENCE}
+    <!-- skip: end -->
+
+    {FENCE}python
+    after = "ran"
+    {FENCE}
+    """
+    outcomes = []
+    with opened_page(tmp_path, page) as document:
+        for example in document.examples():
+            try:
+                example.evaluate()
+                outcomes.append("ran")
+            except pytest.skip.Exception as skipped:
+                outcomes.append(f"skipped: {skipped.msg}")
+    directives_and_blocks = ["ran", *["skipped: needs a real server"] * 2, "ran", "ran"]
+    assert outcomes == directives_and_blocks
+    assert document.namespace["after"] == "ran"
 
 
 def test_a_skip_without_a_reason_is_refused(tmp_path: Path) -> None:
