@@ -23,6 +23,7 @@ import os
 import re
 import sqlite3
 import tempfile
+import traceback
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from contextlib import ExitStack, closing, contextmanager
@@ -379,7 +380,7 @@ def check(example: Example) -> str | None:
     if app is None:
         return f"{exchange.place}: the page defines no `app` before this exchange"
     page: Page = example.namespace["__page__"]
-    response = page.runner.run(send(app, exchange.request))
+    response, raised = page.runner.run(send(app, exchange.request))
     expected = render(exchange.response, exchange.response)
     actual = render(as_message(response), exchange.response)
     if expected == actual:
@@ -391,24 +392,38 @@ def check(example: Example) -> str | None:
         "sent by the app",
         lineterm="",
     )
-    return f"{exchange.place}: {exchange.request.first_line} answered differently\n" + "\n".join(
-        diff
-    )
+    report = [f"{exchange.place}: {exchange.request.first_line} answered differently", *diff]
+    if raised is not None:
+        report += ["", "The app raised:", *traceback.format_exception(raised)]
+    return "\n".join(report)
 
 
-async def send(app: Any, request: Message) -> httpx.Response:
-    """Send a shown request through `httpx.ASGITransport`, with the app's lifespan entered."""
+async def send(app: Any, request: Message) -> tuple[httpx.Response, Exception | None]:
+    """Send a shown request through `httpx.ASGITransport`, with the app's lifespan entered.
+
+    An exception in the app becomes the 500 a client would see; it is returned beside the
+    response, for the report when that 500 is not what the page shows."""
     match = REQUEST_LINE.fullmatch(request.first_line)
     assert match is not None
+    raised: list[Exception] = []
+
+    async def app_recording_errors(scope: Any, receive: Any, send: Any) -> None:
+        try:
+            await app(scope, receive, send)
+        except Exception as error:
+            raised.append(error)
+            raise
+
     async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
+        transport = httpx.ASGITransport(app=app_recording_errors, raise_app_exceptions=False)
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
-            return await client.request(
+            response = await client.request(
                 match["method"],
                 match["target"],
                 headers=list(request.headers),
                 content=request.body.encode() or None,
             )
+    return response, raised[0] if raised else None
 
 
 def as_message(response: httpx.Response) -> Message:
@@ -417,18 +432,46 @@ def as_message(response: httpx.Response) -> Message:
 
 
 def render(message: Message, shown: Message) -> str:
-    """A message as text for comparison: the headers the page shows, JSON bodies re-indented."""
+    """A message as the page would show it, for comparison: the first line, the headers the
+    page shows, and the body, JSON re-indented and cut where the page cuts a list with `...`."""
     headers = dict(message.headers)
     lines = [message.first_line]
     lines += [f"{name}: {headers.get(name, '(absent)')}" for name, _ in shown.headers]
-    return "\n".join(lines) + "\n\n" + pretty(message.body)
+    return "\n".join(lines) + "\n\n" + body_as_shown(message.body, shown.body)
 
 
-def pretty(body: str) -> str:
+ELLIPSIS = re.compile(r"(?<=[\[,\s])\.\.\.(?=\s*[\],])")  # `...` as an item of a JSON list
+MORE = "\u2026 and more"
+
+
+def body_as_shown(body: str, shown_body: str) -> str:
     try:
-        return json.dumps(json.loads(body), indent=2, ensure_ascii=False)
+        actual, shown = parsed(body), parsed(shown_body)
     except ValueError:
         return body
+    text = json.dumps(cut_like(actual, shown), indent=2, ensure_ascii=False)
+    return text.replace(json.dumps(MORE, ensure_ascii=False), "...")
+
+
+def parsed(text: str) -> Any:
+    """JSON; failing that, JSON with lists cut by `...`, as a page may show them."""
+    try:
+        return json.loads(text)
+    except ValueError:
+        return json.loads(ELLIPSIS.sub(lambda _: json.dumps(MORE), text))
+
+
+def cut_like(actual: Any, shown: Any) -> Any:
+    """`actual` in the shape the page shows: where a shown list ends with `...`, the items past
+    those shown become `...`, provided there is at least one (`...` promises more)."""
+    if isinstance(actual, list) and isinstance(shown, list):
+        if shown and shown[-1] == MORE and len(actual) >= len(shown):
+            kept = len(shown) - 1
+            return [cut_like(a, s) for a, s in zip(actual[:kept], shown, strict=False)] + [MORE]
+        return [cut_like(a, s) for a, s in zip(actual, shown, strict=False)] + actual[len(shown) :]
+    if isinstance(actual, dict) and isinstance(shown, dict):
+        return {key: cut_like(value, shown.get(key)) for key, value in actual.items()}
+    return actual
 
 
 # --- upstreams and databases -------------------------------------------------------------

@@ -269,6 +269,78 @@ def test_a_differing_response_fails_with_a_diff_naming_the_page_line(
     assert all(line in report.splitlines() for line in diff), report
 
 
+COUNTING_APP = f"""
+{FENCE}python
+from fastapi import FastAPI
+
+app = FastAPI()
+
+
+@app.get("/numbers/{{count}}")
+async def numbers(count: int) -> list[int]:
+    return list(range(count))
+
+
+@app.get("/broken")
+async def broken() -> None:
+    raise RuntimeError("a bug in the app")
+{FENCE}
+"""
+
+
+def shown_list(count: int, items: str) -> str:
+    request = f"{FENCE}http\nGET /numbers/{count} HTTP/1.1\n{FENCE}\n\n"
+    return COUNTING_APP + request + f"{FENCE}http\nHTTP/1.1 200 OK\n\n[{items}]\n{FENCE}\n"
+
+
+@pytest.mark.parametrize(
+    ("count", "items"), [(5, "0, 1, ..."), (3, "0, 1, 2"), (3, "\n 0,\n ...\n")]
+)
+def test_a_list_cut_with_an_ellipsis_matches_its_first_items_and_more(
+    tmp_path: Path, count: int, items: str
+) -> None:
+    run_page(tmp_path, shown_list(count, items))
+
+
+@pytest.mark.parametrize(
+    ("count", "items", "diff"),
+    [
+        (2, "0, 1, ...", ['-  "..."', "-  ..."]),  # `...` promises more than there is
+        (5, "0, 2, ...", ["-  2,", "+  1,"]),
+        (5, "0, 1", ["+  2,", "+  3,", "+  4"]),  # without `...`, every item is shown
+    ],
+)
+def test_a_cut_list_still_fails_on_what_it_shows_or_promises(
+    tmp_path: Path, count: int, items: str, diff: list[str]
+) -> None:
+    with pytest.raises(SybilFailure) as failed:
+        run_page(tmp_path, shown_list(count, items))
+    lines = failed.value.result.splitlines()
+    assert any(line in lines for line in diff), failed.value.result
+
+
+def test_a_shown_500_is_checked_like_any_response(tmp_path: Path) -> None:
+    exchange = f"""
+    {FENCE}http
+    GET /broken HTTP/1.1
+    {FENCE}
+
+    {FENCE}http
+    HTTP/1.1 500 Internal Server Error
+
+    Internal Server Error
+    {FENCE}
+    """
+    run_page(tmp_path, COUNTING_APP + dedent(exchange))
+    promised = dedent(exchange).replace("500 Internal Server Error\n\nInternal", "200 OK\n\nnull")
+    with pytest.raises(SybilFailure) as failed:
+        run_page(tmp_path, COUNTING_APP + promised)
+    report = failed.value.result
+    assert "+HTTP/1.1 500 Internal Server Error" in report
+    assert "The app raised:" in report
+    assert "RuntimeError: a bug in the app" in report
+
+
 def test_an_exchange_needs_an_app(tmp_path: Path) -> None:
     with pytest.raises(SybilFailure) as failed:
         run_page(tmp_path, EXCHANGE)
