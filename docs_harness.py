@@ -132,7 +132,8 @@ class Page:
         namespace["__page__"] = self
         namespace["respx_mock"] = self.resources.enter_context(upstreams())
         workdir = Path(self.resources.enter_context(tempfile.TemporaryDirectory()))
-        self.resources.enter_context(environment("DATABASE_URL", seeded_database(workdir)))
+        database_url = seeded_database(workdir)
+        self.resources.enter_context(environment(DATABASE_URL=database_url, **NO_PROXIES))
         self.resources.callback(self.runner.close)  # closed first: nothing runs after it
 
     def close(self) -> None:
@@ -259,6 +260,10 @@ def run_block(example: Example) -> None:
     __tracebackhide__ = True
     code: Code = example.parsed
     page: Page = example.namespace["__page__"]
+    # A name for what the page defines (classes' __module__, loggers); a file name, so it
+    # can never be mistaken for a real module such as a snippet's.
+    example.namespace.setdefault("__name__", Path(example.path).name)
+    example.namespace["__file__"] = code.filename  # an included snippet runs as itself
 
     async def inside_the_loop() -> None:
         __tracebackhide__ = True
@@ -399,7 +404,8 @@ def check(example: Example) -> str | None:
 
 
 async def send(app: Any, request: Message) -> tuple[httpx.Response, Exception | None]:
-    """Send a shown request through `httpx.ASGITransport`, with the app's lifespan entered.
+    """Send a shown request through `httpx.ASGITransport`, with the app's lifespan entered
+    and its state handed to the request, as a server would.
 
     An exception in the app becomes the 500 a client would see; it is returned beside the
     response, for the report when that 500 is not what the page shows."""
@@ -414,8 +420,13 @@ async def send(app: Any, request: Message) -> tuple[httpx.Response, Exception | 
             raised.append(error)
             raise
 
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app_recording_errors, raise_app_exceptions=False)
+    async with app.router.lifespan_context(app) as state:
+
+        async def app_with_state(scope: Any, receive: Any, send: Any) -> None:
+            # What a server does with lifespan state: a shallow copy in every request's scope.
+            await app_recording_errors({**scope, "state": dict(state or {})}, receive, send)
+
+        transport = httpx.ASGITransport(app=app_with_state, raise_app_exceptions=False)
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
             response = await client.request(
                 match["method"],
@@ -529,18 +540,30 @@ def item(rows: list[dict[str, Any]]) -> Any:
     return respond
 
 
+#: httpx reads these; a page must not depend on the machine's proxies, nor reach them.
+NO_PROXIES: dict[str, str | None] = dict.fromkeys(
+    name for proxy in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY") for name in (proxy, proxy.lower())
+)
+
+
 @contextmanager
-def environment(name: str, value: str) -> Iterator[None]:
-    """Set an environment variable for a while, then give back what was there."""
-    saved = os.environ.get(name)
-    os.environ[name] = value
+def environment(**values: str | None) -> Iterator[None]:
+    """Set (or, for None, remove) environment variables for a while; then put back what was."""
+    saved = {name: os.environ.get(name) for name in values}
     try:
+        for name, value in values.items():
+            set_variable(name, value)
         yield
     finally:
-        if saved is None:
-            os.environ.pop(name, None)
-        else:
-            os.environ[name] = saved
+        for name, value in saved.items():
+            set_variable(name, value)
+
+
+def set_variable(name: str, value: str | None) -> None:
+    if value is None:
+        os.environ.pop(name, None)
+    else:
+        os.environ[name] = value
 
 
 def seeded_database(directory: Path) -> str:
