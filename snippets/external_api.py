@@ -1,0 +1,17 @@
+"""The article's error-handling example, corrected: an upstream that fails in every way."""
+
+from typing import Any
+
+from fastapi import FastAPI
+
+from fetch_data import HttpClient, lifespan
+from upstream_errors import get_json
+
+EXTERNAL_URL = "https://nonexistent-api.com/data"
+
+app = FastAPI(lifespan=lifespan)
+
+
+@app.get("/external-api")
+async def external_api(client: HttpClient) -> Any:
+    return await get_json(client, EXTERNAL_URL)
