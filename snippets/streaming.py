@@ -1,0 +1,42 @@
+"""Streaming: responses sent chunk by chunk, server-sent events, and request bodies read as they
+arrive, so nothing waits for, or holds, the whole."""
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import FastAPI, Path, Request
+from fastapi.responses import StreamingResponse
+from fastapi.sse import EventSourceResponse, ServerSentEvent
+
+app = FastAPI()
+
+
+async def countdown(start: int) -> AsyncIterator[str]:
+    for number in range(start, 0, -1):
+        yield f"{number}\n"
+        await asyncio.sleep(1)  # stands in for waiting on the next piece of data
+    yield "liftoff\n"
+
+
+@app.get("/countdown/{start}")
+async def stream_countdown(start: Annotated[int, Path(ge=1, le=10)]) -> StreamingResponse:
+    return StreamingResponse(countdown(start), media_type="text/plain")
+
+
+@app.get("/ticks", response_class=EventSourceResponse)
+async def ticks() -> AsyncIterator[ServerSentEvent]:
+    """Server-sent events: FastAPI formats each one, and pings when the stream goes quiet."""
+    for number in range(1, 4):
+        yield ServerSentEvent(data={"tick": number}, event="tick", id=str(number))
+        await asyncio.sleep(1)
+
+
+@app.post("/upload-size")
+async def upload_size(request: Request) -> dict[str, int]:
+    """Count an upload's bytes as they arrive, holding one chunk at a time."""
+    size = chunks = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        chunks += 1 if chunk else 0
+    return {"bytes": size, "chunks": chunks}
