@@ -1,0 +1,31 @@
+"""A fan-out with one deadline: three upstream calls at once, all cancelled if time runs out, the
+others cancelled if one fails."""
+
+import asyncio
+from typing import Any
+
+from fastapi import FastAPI, HTTPException, status
+
+from fetch_data import HttpClient, lifespan
+from upstream_errors import get_json
+
+API = "https://jsonplaceholder.typicode.com"
+DEADLINE = 2.0  # seconds for the whole overview, whatever each call's own timeout
+
+app = FastAPI(lifespan=lifespan)
+
+
+@app.get("/users/{user_id}/overview")
+async def user_overview(user_id: int, client: HttpClient) -> dict[str, Any]:
+    try:
+        async with asyncio.timeout(DEADLINE):
+            async with asyncio.TaskGroup() as calls:  # one failure cancels the others
+                user = calls.create_task(get_json(client, f"{API}/users/{user_id}"))
+                posts = calls.create_task(get_json(client, f"{API}/posts?userId={user_id}"))
+                todos = calls.create_task(get_json(client, f"{API}/todos?userId={user_id}"))
+    except* HTTPException as failed:  # an upstream failed: answer as get_json decided
+        raise failed.exceptions[0] from None
+    except* TimeoutError:
+        detail = f"The upstreams took longer than {DEADLINE:g} seconds."
+        raise HTTPException(status.HTTP_504_GATEWAY_TIMEOUT, detail) from None
+    return {"user": user.result(), "posts": len(posts.result()), "todos": len(todos.result())}
