@@ -140,7 +140,10 @@ class Page:
         namespace["respx_mock"] = self.resources.enter_context(upstreams())
         workdir = Path(self.resources.enter_context(tempfile.TemporaryDirectory()))
         database_url = seeded_database(workdir)
-        self.resources.enter_context(environment(DATABASE_URL=database_url, **NO_PROXIES))
+        files = str(workdir / "files")  # not created: apps make their own folders
+        self.resources.enter_context(
+            environment(DATABASE_URL=database_url, FILES_DIR=files, **NO_PROXIES)
+        )
         self.resources.callback(self.runner.close)  # closed first: nothing runs after it
 
     def close(self) -> None:
