@@ -10,7 +10,7 @@ SETUP := $(VENV)/.set-up-from-lock
 # about this site, and silencing it this way keeps every real warning visible.
 export NO_MKDOCS_2_WARNING := 1
 
-.PHONY: serve test build lock clean
+.PHONY: serve test build lock clean update-docs lint
 
 serve: $(SETUP) ## set up, then serve the site on http://127.0.0.1:8000 with live reload
 	$(BIN)/mkdocs serve --dev-addr 127.0.0.1:8000
@@ -37,3 +37,6 @@ lock: ## re-resolve pyproject.toml's dependencies into requirements.lock
 
 clean: ## remove the set-up and the built site
 	rm -rf $(VENV) site
+
+update-docs: $(SETUP) ## rewrite every shown response that differs from what the app sends
+	DOCS_UPDATE=1 $(BIN)/python -m pytest docs -q

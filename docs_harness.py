@@ -24,7 +24,7 @@ import re
 import sqlite3
 import tempfile
 import traceback
-from collections import Counter
+from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from contextlib import ExitStack, closing, contextmanager
 from dataclasses import dataclass
@@ -52,7 +52,7 @@ SEED_SQL = ROOT / "snippets" / "users_db.sql"
 JSONPLACEHOLDER = "https://jsonplaceholder.typicode.com"
 
 #: What the pytest run did with the pages, for the summary at its end.
-totals: Counter[str] = Counter()
+totals: defaultdict[str, float] = defaultdict(float)
 
 
 # --- pages -------------------------------------------------------------------------------
@@ -91,8 +91,13 @@ class PageFile(SybilFile):
 
     def teardown(self) -> None:
         for document in self.documents:
+            page: Page = document.namespace["__page__"]
             totals["pages"] += 1
-            totals["loop seconds"] += document.namespace["__page__"].runner.get_loop().time()
+            totals["loop seconds"] += page.runner.get_loop().time()
+            if page.updates:
+                rewrite_blocks(Path(document.path), page.updates)
+                totals["responses rewritten"] += len(page.updates)
+                totals["exchanges verified"] -= len(page.updates)  # rewritten, not verified
         super().teardown()
 
 
@@ -134,6 +139,7 @@ class Page:
     def __init__(self) -> None:
         self.runner = asyncio.Runner(loop_factory=new_loop)
         self.resources = ExitStack()
+        self.updates: list[tuple[tuple[int, int], str]] = []  # for `make update-docs`
 
     def open(self, namespace: dict[str, Any]) -> None:
         namespace["__page__"] = self
@@ -355,6 +361,7 @@ class Exchange:
     request: Message
     response: Message
     place: str
+    response_block: tuple[int, int]  # where the response's fenced block is in the page text
 
 
 class ExchangeParser:
@@ -376,7 +383,8 @@ class ExchangeParser:
                 request = block
             elif STATUS_LINE.fullmatch(message.first_line) and request is not None:
                 shown = Message.parse(request.lexemes["source"])
-                yield Region(request.start, block.end, Exchange(shown, message, place), check)
+                exchange = Exchange(shown, message, place, (block.start, block.end))
+                yield Region(request.start, block.end, exchange, check)
                 request = None
             else:
                 raise ValueError(
@@ -399,6 +407,9 @@ def check(example: Example) -> str | None:
     expected = render(exchange.response, exchange.response)
     actual = render(as_message(response), exchange.response)
     if expected == actual:
+        return None
+    if os.environ.get("DOCS_UPDATE") == "1":
+        page.updates.append((exchange.response_block, restyled(response, exchange.response)))
         return None
     diff = difflib.unified_diff(
         expected.splitlines(),
@@ -445,6 +456,35 @@ async def send(app: Any, request: Message) -> tuple[httpx.Response, Exception | 
                 content=request.body.encode() or None,
             )
     return response, raised[0] if raised else None
+
+
+def restyled(response: httpx.Response, shown: Message) -> str:
+    """The response as the page would show it, in the page's style: the headers it shows, in its
+    order; JSON on one line if the page had it on one line, indented if not; lists cut with
+    `...` where the page cut them."""
+    actual = as_message(response)
+    headers = dict(actual.headers)
+    lines = [actual.first_line, *(f"{name}: {headers.get(name, '')}" for name, _ in shown.headers)]
+    try:
+        value = cut_like(parsed(actual.body), parsed(shown.body))
+    except ValueError:
+        body = actual.body
+    else:
+        indent = 2 if "\n" in shown.body else None
+        body = json.dumps(value, indent=indent, ensure_ascii=False)
+        body = body.replace(json.dumps(MORE, ensure_ascii=False), "...")
+    return "\n".join(lines) + ("\n\n" + body if body else "")
+
+
+def rewrite_blocks(path: Path, updates: list[tuple[tuple[int, int], str]]) -> None:
+    """Put each new content into its fenced block, keeping the fences and their indentation."""
+    text = path.read_text(encoding="utf-8")
+    for (start, end), content in sorted(updates, reverse=True):
+        opening, *_, closing = text[start:end].splitlines()
+        indent = opening[: len(opening) - len(opening.lstrip())]
+        inside = [f"{indent}{line}" if line else "" for line in content.splitlines()]
+        text = text[:start] + "\n".join([opening, *inside, closing]) + text[end:]
+    path.write_text(text, encoding="utf-8")
 
 
 def as_message(response: httpx.Response) -> Message:

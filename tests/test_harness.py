@@ -562,3 +562,132 @@ def test_a_changed_message_fails_naming_the_page_and_line(
         ]
     )
     assert re.search(r'^[-+]  "message": "This is an async reply!"$', result.stdout.str(), re.M)
+
+
+# --- make update-docs: shown responses rewritten from what the app sends --------------------
+
+
+def update_docs(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DOCS_UPDATE", "1")
+    pytester.runpytest_subprocess("docs")
+    monkeypatch.delenv("DOCS_UPDATE")
+
+
+def test_update_docs_changes_nothing_on_a_page_that_is_right(
+    chapter: Path, pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    page = chapter / "docs/async_endpoint.md"
+    before = page.read_bytes()
+    update_docs(pytester, monkeypatch)
+    assert page.read_bytes() == before
+
+
+def test_update_docs_rewrites_exactly_the_response_that_changed(
+    chapter: Path, pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    page, snippet = chapter / "docs/async_endpoint.md", chapter / "snippets/async_endpoint.py"
+    before = page.read_text(encoding="utf-8").splitlines()
+    snippet.write_text(snippet.read_text().replace("async response", "async reply"))
+
+    update_docs(pytester, monkeypatch)
+
+    after = page.read_text(encoding="utf-8").splitlines()
+    changed = [(old, new) for old, new in zip(before, after, strict=True) if old != new]
+    assert changed == [
+        ('{"message": "This is an async response!"}', '{"message": "This is an async reply!"}')
+    ]
+    rerun = pytester.runpytest_subprocess("docs")
+    assert "answered differently" not in rerun.stdout.str()  # the exchange now holds
+    rerun.assert_outcomes(passed=6, failed=1, skipped=1)  # a Python block asserts the old text
+
+
+def test_update_docs_keeps_each_block_in_the_page_style(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = f"""\
+{FENCE}python
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse
+
+app = FastAPI()
+
+
+@app.get("/numbers")
+async def numbers() -> list[int]:
+    return list(range(10, 15))
+
+
+@app.get("/user")
+async def user() -> JSONResponse:
+    return JSONResponse({{"id": 2, "tags": ["b"]}}, headers={{"x-version": "2"}})
+{FENCE}
+"""
+    shown = f"""
+{FENCE}http
+GET /numbers HTTP/1.1
+{FENCE}
+
+{FENCE}http
+HTTP/1.1 200 OK
+
+[0, 1, ...]
+{FENCE}
+
+!!! note
+    {FENCE}http
+    GET /user HTTP/1.1
+    {FENCE}
+
+    {FENCE}http
+    HTTP/1.1 404 Not Found
+    x-version: 1
+
+    {{
+      "id": 1,
+      "tags": ["a"]
+    }}
+    {FENCE}
+"""
+    expected = f"""
+{FENCE}http
+GET /numbers HTTP/1.1
+{FENCE}
+
+{FENCE}http
+HTTP/1.1 200 OK
+
+[10, 11, ...]
+{FENCE}
+
+!!! note
+    {FENCE}http
+    GET /user HTTP/1.1
+    {FENCE}
+
+    {FENCE}http
+    HTTP/1.1 200 OK
+    x-version: 2
+
+    {{
+      "id": 2,
+      "tags": [
+        "b"
+      ]
+    }}
+    {FENCE}
+"""
+    (pytester.path / "docs").mkdir()
+    page = pytester.path / "docs" / "page.md"
+    page.write_text(app + shown, encoding="utf-8")
+    pytester.makeconftest(
+        "from pathlib import Path\n"
+        "from docs_harness import collect_pages\n"
+        "pytest_collect_file = collect_pages(Path(__file__).parent)\n"
+    )
+    pytester.makeini("[pytest]\naddopts = -p no:cacheprovider\n")
+    monkeypatch.setenv("PYTHONPATH", str(ROOT))
+
+    update_docs(pytester, monkeypatch)
+
+    assert page.read_text(encoding="utf-8") == app + expected
+    pytester.runpytest_subprocess("docs").assert_outcomes(passed=3)
