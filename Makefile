@@ -38,5 +38,8 @@ lock: ## re-resolve pyproject.toml's dependencies into requirements.lock
 clean: ## remove the set-up and the built site
 	rm -rf $(VENV) site
 
+lint: $(SETUP) ## ruff and mypy over the code, ruff over the pages' Python blocks (make test runs it too)
+	$(BIN)/python -m pytest tests/test_lint.py -q
+
 update-docs: $(SETUP) ## rewrite every shown response that differs from what the app sends
 	DOCS_UPDATE=1 $(BIN)/python -m pytest docs -q

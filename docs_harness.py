@@ -652,3 +652,22 @@ def includes(page: Path) -> Iterator[tuple[int, str]]:
         match = INCLUDE.match(line)
         if match:
             yield number, match["target"]
+
+
+def page_as_module(page: Path, root: Path = ROOT) -> str:
+    """A page's own Python as one module, for linters: each inline block at its own lines (so a
+    finding's line is the page's line), each included snippet as a star import."""
+    document = pages(root).parse(page)
+    lines = [""] * (document.text.count("\n") + 1)
+    lines[0] = "respx_mock = None  # the harness gives every page one"  # line 1: the title
+    for example in document.examples():
+        code = example.parsed
+        if not isinstance(code, Code):
+            continue
+        if code.filename != document.path:  # on the lines of the fences around the include
+            lines[example.line - 1] = f"from {Path(code.filename).stem} import *"
+            lines[example.line + 1] = "..."  # ends the import block: the next block's are its own
+            continue
+        for number, line in enumerate(code.source.splitlines(), start=code.first_line):
+            lines[number - 1] = line
+    return "\n".join(lines) + "\n"
