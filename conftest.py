@@ -4,7 +4,7 @@ import asyncio
 
 import pytest
 
-from docs_harness import collect_pages, totals
+from docs_harness import collect_pages, skipped, totals
 
 pytest_plugins = ["pytester"]  # tests/test_harness.py runs pages in a pytest of their own
 
@@ -23,4 +23,6 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     if totals["pages"]:
         figures = ", ".join(f"{value:g} {name}" for name, value in totals.items())
-        terminalreporter.write_sep("-", f"docs: {figures}")
+        terminalreporter.write_sep("-", f"docs: {figures}, {len(skipped)} skipped")
+        for skip in skipped:
+            terminalreporter.write_line(f"  skipped {skip}")

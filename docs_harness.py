@@ -53,6 +53,7 @@ JSONPLACEHOLDER = "https://jsonplaceholder.typicode.com"
 
 #: What the pytest run did with the pages, for the summary at its end.
 totals: defaultdict[str, float] = defaultdict(float)
+skipped: list[str] = []  # "docs/page.md:LINE: reason", for each block skipped
 
 
 # --- pages -------------------------------------------------------------------------------
@@ -102,8 +103,18 @@ class PageFile(SybilFile):
 
 
 class PageItem(SybilItem):
+    def reportinfo(self) -> tuple[str, int, str]:
+        """pytest counts lines from 0 here and shows them plus one; Sybil's count from 1."""
+        example = self.example
+        return example.path, example.line - 1, f"{Path(example.path).name} line={example.line}"
+
     def runtest(self) -> None:
-        super().runtest()
+        try:
+            super().runtest()
+        except pytest.skip.Exception as skip:
+            place = f"{Path(self.example.path).relative_to(self.config.rootpath)}"
+            skipped.append(f"{place}:{self.example.line}: {skip.msg}")
+            raise
         if isinstance(self.example.parsed, Code):
             totals["python blocks passed"] += 1
         elif isinstance(self.example.parsed, Exchange):

@@ -691,3 +691,45 @@ HTTP/1.1 200 OK
 
     assert page.read_text(encoding="utf-8") == app + expected
     pytester.runpytest_subprocess("docs").assert_outcomes(passed=3)
+
+
+# --- what a failure looks like -------------------------------------------------------------
+
+
+def test_failures_name_the_page_line_the_code_and_the_snippet_line(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (pytester.path / "docs").mkdir()
+    (pytester.path / "snippets").mkdir()
+    (pytester.path / "docs" / "page.md").write_text(
+        f"# A page\n\n{FENCE}python\ntotal = 1 + 1\nassert total == 3\n{FENCE}\n\n"
+        f'{FENCE}python title="snippets/broken.py"\n--8<-- "broken.py"\n{FENCE}\n',
+        encoding="utf-8",
+    )
+    (pytester.path / "snippets" / "broken.py").write_text(
+        "def ratio() -> float:\n    return 1 / 0\n\n\nratio()\n", encoding="utf-8"
+    )
+    pytester.makeconftest(
+        "from pathlib import Path\n"
+        "from docs_harness import collect_pages\n"
+        "pytest_collect_file = collect_pages(Path(__file__).parent)\n"
+    )
+    pytester.makeini("[pytest]\naddopts = -p no:cacheprovider\n")
+    monkeypatch.setenv("PYTHONPATH", str(ROOT))
+
+    result = pytester.runpytest_subprocess("docs")
+
+    result.assert_outcomes(failed=2)
+    result.stdout.fnmatch_lines(
+        [
+            "docs/page.md:5: in <module>",  # the page and the line of the failing assert
+            "    assert total == 3",  # the code
+            "E   assert 2 == 3",  # what was wrong, explained as in any pytest test
+            "snippets/broken.py:5: in <module>",  # the included file and its own lines
+            "snippets/broken.py:2: in ratio",
+            "E   ZeroDivisionError: division by zero",
+            "FAILED docs/page.md::line:3,column:1 - assert 2 == 3",  # the block's fence line
+            "FAILED docs/page.md::line:8,column:1 - ZeroDivisionError: division by zero",
+        ],
+        consecutive=False,
+    )
