@@ -502,12 +502,10 @@ def test_the_plain_scan_sees_python_fences_sybil_would_miss(tmp_path: Path) -> N
 
 
 @pytest.fixture
-def chapter(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A copy of the first chapter, in a project of its own, wired like ours."""
-    for name in ("docs/async_endpoint.md", "snippets/async_endpoint.py"):
-        (pytester.path / name).parent.mkdir(exist_ok=True)
-        shutil.copy(ROOT / name, pytester.path / name)
-    shutil.copy(ROOT / "snippets/async_endpoint_blocking.py", pytester.path / "snippets")
+def project(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty project of its own, wired like ours, for runs of pytest in a subprocess."""
+    for folder in ("docs", "snippets"):
+        (pytester.path / folder).mkdir()
     pytester.makeconftest(
         "from pathlib import Path\n"
         "from docs_harness import collect_pages\n"
@@ -521,6 +519,15 @@ def chapter(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> Path:
     )
     monkeypatch.setenv("PYTHONPATH", str(ROOT))
     return pytester.path
+
+
+@pytest.fixture
+def chapter(project: Path) -> Path:
+    """A copy of the first chapter, in a project of its own."""
+    for name in ("docs/async_endpoint.md", "snippets/async_endpoint.py"):
+        shutil.copy(ROOT / name, project / name)
+    shutil.copy(ROOT / "snippets/async_endpoint_blocking.py", project / "snippets")
+    return project
 
 
 def response_line(page: Path) -> int:
@@ -602,7 +609,7 @@ def test_update_docs_rewrites_exactly_the_response_that_changed(
 
 
 def test_update_docs_keeps_each_block_in_the_page_style(
-    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+    project: Path, pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     app = f"""\
 {FENCE}python
@@ -676,16 +683,8 @@ HTTP/1.1 200 OK
     }}
     {FENCE}
 """
-    (pytester.path / "docs").mkdir()
-    page = pytester.path / "docs" / "page.md"
+    page = project / "docs" / "page.md"
     page.write_text(app + shown, encoding="utf-8")
-    pytester.makeconftest(
-        "from pathlib import Path\n"
-        "from docs_harness import collect_pages\n"
-        "pytest_collect_file = collect_pages(Path(__file__).parent)\n"
-    )
-    pytester.makeini("[pytest]\naddopts = -p no:cacheprovider\n")
-    monkeypatch.setenv("PYTHONPATH", str(ROOT))
 
     update_docs(pytester, monkeypatch)
 
@@ -697,25 +696,16 @@ HTTP/1.1 200 OK
 
 
 def test_failures_name_the_page_line_the_code_and_the_snippet_line(
-    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+    project: Path, pytester: pytest.Pytester
 ) -> None:
-    (pytester.path / "docs").mkdir()
-    (pytester.path / "snippets").mkdir()
-    (pytester.path / "docs" / "page.md").write_text(
+    (project / "docs" / "page.md").write_text(
         f"# A page\n\n{FENCE}python\ntotal = 1 + 1\nassert total == 3\n{FENCE}\n\n"
         f'{FENCE}python title="snippets/broken.py"\n--8<-- "broken.py"\n{FENCE}\n',
         encoding="utf-8",
     )
-    (pytester.path / "snippets" / "broken.py").write_text(
+    (project / "snippets" / "broken.py").write_text(
         "def ratio() -> float:\n    return 1 / 0\n\n\nratio()\n", encoding="utf-8"
     )
-    pytester.makeconftest(
-        "from pathlib import Path\n"
-        "from docs_harness import collect_pages\n"
-        "pytest_collect_file = collect_pages(Path(__file__).parent)\n"
-    )
-    pytester.makeini("[pytest]\naddopts = -p no:cacheprovider\n")
-    monkeypatch.setenv("PYTHONPATH", str(ROOT))
 
     result = pytester.runpytest_subprocess("docs")
 
