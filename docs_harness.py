@@ -476,14 +476,7 @@ def restyled(response: httpx.Response, shown: Message) -> str:
     actual = as_message(response)
     headers = dict(actual.headers)
     lines = [actual.first_line, *(f"{name}: {headers.get(name, '')}" for name, _ in shown.headers)]
-    try:
-        value = cut_like(parsed(actual.body), parsed(shown.body))
-    except ValueError:
-        body = actual.body
-    else:
-        indent = 2 if "\n" in shown.body else None
-        body = json.dumps(value, indent=indent, ensure_ascii=False)
-        body = body.replace(json.dumps(MORE, ensure_ascii=False), "...")
+    body = body_as_shown(actual.body, shown.body, indent=2 if "\n" in shown.body else None)
     return "\n".join(lines) + ("\n\n" + body if body else "")
 
 
@@ -516,12 +509,13 @@ ELLIPSIS = re.compile(r"(?<=[\[,\s])\.\.\.(?=\s*[\],])")  # `...` as an item of 
 MORE = "\u2026 and more"
 
 
-def body_as_shown(body: str, shown_body: str) -> str:
+def body_as_shown(body: str, shown_body: str, indent: int | None = 2) -> str:
+    """A JSON body cut like the shown one and laid out with `indent`; other bodies as they are."""
     try:
         actual, shown = parsed(body), parsed(shown_body)
     except ValueError:
         return body
-    text = json.dumps(cut_like(actual, shown), indent=2, ensure_ascii=False)
+    text = json.dumps(cut_like(actual, shown), indent=indent, ensure_ascii=False)
     return text.replace(json.dumps(MORE, ensure_ascii=False), "...")
 
 
