@@ -10,7 +10,7 @@ SETUP := $(VENV)/.set-up-from-lock
 # about this site, and silencing it this way keeps every real warning visible.
 export NO_MKDOCS_2_WARNING := 1
 
-.PHONY: serve test build lock clean update-docs lint
+.PHONY: serve test build lock clean update-docs lint bench
 
 serve: $(SETUP) ## set up, then serve the site on http://127.0.0.1:8000 with live reload
 	$(BIN)/mkdocs serve --dev-addr 127.0.0.1:8000
@@ -43,3 +43,6 @@ lint: $(SETUP) ## ruff and mypy over the code, ruff over the pages' Python block
 
 update-docs: $(SETUP) ## rewrite every shown response that differs from what the app sends
 	DOCS_UPDATE=1 $(BIN)/python -m pytest docs -q
+
+bench: $(SETUP) ## measure the endpoints under uvicorn; rewrite the Benchmarks page's data
+	$(BIN)/python benchmarks.py

@@ -23,6 +23,7 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     if totals["pages"]:
         figures = ", ".join(f"{value:g} {name}" for name, value in totals.items())
-        terminalreporter.write_sep("-", f"docs: {figures}, {len(skipped)} skipped")
+        terminalreporter.write_sep("-", "the pages")
+        terminalreporter.write_line(f"docs: {figures}, {len(skipped)} skipped")
         for skip in skipped:
             terminalreporter.write_line(f"  skipped {skip}")

@@ -1,0 +1,335 @@
+"""`make bench`: the guide's endpoints under a real server, measured.
+
+Each run starts uvicorn for snippets/benchmark_app.py on a free port of 127.0.0.1, sends N
+requests at once from a raw asyncio HTTP client (light enough not to be the bottleneck, unlike
+httpx), samples the server's threads and memory from /proc, and stops the server by its process
+id. Every run is capped in requests and in seconds; traffic goes to loopback only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import re
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent
+RESULTS = ROOT / "docs" / "benchmarks"
+TICK = os.sysconf("SC_CLK_TCK")
+
+#: What each endpoint does while a request waits, and the server settings it runs with.
+KINDS: dict[str, tuple[str, dict[str, str]]] = {
+    "async sleep": ("/async-sleep", {}),
+    "def, time.sleep (thread pool of 40)": ("/def-sleep", {}),
+    "def, time.sleep (thread pool of 1000)": ("/def-sleep", {"BENCH_THREADS": "1000"}),
+    "time.sleep in async def (blocked loop)": ("/blocking-sleep", {}),
+    "upstream call, client per request": ("/upstream-per-request", {}),
+    "upstream call, shared client": ("/upstream-shared", {}),
+    "upstream call, shared client, queued in a semaphore": ("/upstream-shared-queued", {}),
+}
+
+
+@dataclass
+class Result:
+    kind: str
+    requests: int
+    ok: int
+    wall_seconds: float
+    p50_seconds: float
+    p99_seconds: float
+    server_cpu_seconds: float
+    server_peak_rss_mb: float
+    server_peak_threads: int
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def proc_status(pid: int, field: str) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(f"{field}:"):
+            return int(line.split()[1])
+    raise LookupError(field)
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICK  # utime + stime
+
+
+@contextmanager
+def server(env: dict[str, str], port: int, limit_seconds: float = 30) -> Iterator[int]:
+    """uvicorn serving benchmark_app on 127.0.0.1:`port`; yields its process id."""
+    command = [sys.executable, "-m", "uvicorn", "benchmark_app:app", "--app-dir", "snippets"]
+    command += ["--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
+    command += ["--backlog", "8192"]
+    with tempfile.TemporaryFile() as log:  # the server's own output: errors under load
+        process = subprocess.Popen(
+            command, cwd=ROOT, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT
+        )
+        try:
+            deadline = time.monotonic() + limit_seconds
+            while True:
+                try:
+                    socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                    break
+                except OSError:
+                    if process.poll() is not None or time.monotonic() > deadline:
+                        log.seek(0)
+                        output = log.read().decode(errors="replace")[-2000:]
+                        raise RuntimeError(f"uvicorn did not start on {port}:\n{output}") from None
+                    time.sleep(0.05)
+            yield process.pid
+        finally:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+async def one_request(port: int, path: str) -> tuple[int, float]:
+    """A bare HTTP/1.1 GET with Connection: close; the status and the latency."""
+    started = time.perf_counter()
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(f"GET {path} HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n\r\n".encode())
+    response = await reader.read()
+    writer.close()
+    status = int(response.split(b" ", 2)[1]) if response.startswith(b"HTTP/1.1 ") else 0
+    return status, time.perf_counter() - started
+
+
+async def load(
+    port: int, path: str, requests: int, limit_seconds: float
+) -> list[tuple[int, float]]:
+    calls = [asyncio.create_task(one_request(port, path)) for _ in range(requests)]
+    done, pending = await asyncio.wait(calls, timeout=limit_seconds)
+    for call in pending:
+        call.cancel()
+    return [call.result() if not call.exception() else (0, limit_seconds) for call in done] + [
+        (0, limit_seconds) for _ in pending
+    ]
+
+
+def measure(kind: str, requests: int, sleep: float, limit_seconds: float) -> Result:
+    path, settings = KINDS[kind]
+    upstream_port, port = free_port(), free_port()
+    env = {"BENCH_SLEEP": str(sleep), "BENCH_UPSTREAM": f"http://127.0.0.1:{upstream_port}"}
+    with server(env, upstream_port), server({**env, **settings}, port) as pid:
+        peak_threads = proc_status(pid, "Threads")
+        sampling = True
+
+        def sample() -> None:
+            nonlocal peak_threads
+            while sampling:
+                peak_threads = max(peak_threads, proc_status(pid, "Threads"))
+                time.sleep(0.01)
+
+        sampler = threading.Thread(target=sample)
+        cpu_before = cpu_seconds(pid)
+        sampler.start()
+        started = time.perf_counter()
+        outcomes = asyncio.run(load(port, path, requests, limit_seconds))
+        wall = time.perf_counter() - started
+        sampling = False
+        sampler.join()
+        cpu = cpu_seconds(pid) - cpu_before
+        rss_mb = proc_status(pid, "VmHWM") / 1024
+    latencies = sorted(latency for _, latency in outcomes)
+    return Result(
+        kind=kind,
+        requests=requests,
+        ok=sum(status == 200 for status, _ in outcomes),
+        wall_seconds=round(wall, 3),
+        p50_seconds=round(statistics.median(latencies), 3),
+        p99_seconds=round(latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))], 3),
+        server_cpu_seconds=round(cpu, 2),
+        server_peak_rss_mb=round(rss_mb, 1),
+        server_peak_threads=peak_threads,
+    )
+
+
+def expected_seconds(kind: str, requests: int, sleep: float) -> float:
+    """A lower bound on a run's wall time, to skip runs that could not get far within the cap."""
+    if "blocked loop" in kind:
+        return requests * sleep
+    if "pool of 40" in kind:
+        return -(-requests // 40) * sleep
+    return sleep
+
+
+def machine() -> dict[str, object]:
+    libraries = ["fastapi", "starlette", "uvicorn", "httpx", "anyio"]
+    return {
+        "cores": os.cpu_count(),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        **{name: version(name) for name in libraries},
+    }
+
+
+def run(sizes: list[int], sleep: float, limit_seconds: float) -> dict[str, Any]:
+    results, skipped = [], []
+    for kind in KINDS:
+        for requests in sizes:
+            if expected_seconds(kind, requests, sleep) > 2 * limit_seconds:  # not even halfway
+                skipped.append({"kind": kind, "requests": requests})
+                continue
+            result = measure(kind, requests, sleep, limit_seconds)
+            print(f"{kind:42} {requests:5} {result.wall_seconds:8.2f} s", flush=True)
+            results.append(asdict(result))
+    return {
+        "sleep_seconds": sleep,
+        "limit_seconds": limit_seconds,
+        "machine": machine(),
+        "results": results,
+        "skipped": skipped,
+    }
+
+
+def corpus() -> dict[str, object]:
+    """What verifying the guide costs: `make test` timed, with pytest's figures from its output."""
+    started = time.perf_counter()
+    test = subprocess.run(["make", "test"], cwd=ROOT, capture_output=True, text=True, check=True)
+    make_test = time.perf_counter() - started
+    summary = re.search(r"^docs: (?P<figures>.*)$", test.stdout, re.MULTILINE)
+    pytest_seconds = re.search(
+        r"^=+ \d+ passed.* in (?P<seconds>[\d.]+)s", test.stdout, re.MULTILINE
+    )
+    if summary is None or pytest_seconds is None:
+        raise RuntimeError(f"no summary in make test's output:\n{test.stdout[-2000:]}")
+    figures = {
+        name: float(value)
+        for value, name in re.findall(r"([\d.]+) ([a-z ]+?)(?:,|$)", summary["figures"])
+    }
+    started = time.perf_counter()
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "mkdocs",
+            "build",
+            "--strict",
+            "--quiet",
+            "--site-dir",
+            str(Path(tempfile.mkdtemp()) / "site"),
+        ],
+        cwd=ROOT,
+        check=True,
+        env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
+    )
+    return {
+        "make_test_seconds": round(make_test, 1),
+        "pytest_seconds": float(pytest_seconds["seconds"]),
+        "mkdocs_build_seconds": round(time.perf_counter() - started, 2),
+        **figures,
+    }
+
+
+def table(report: dict[str, Any]) -> str:
+    """The results as the Benchmarks page shows them."""
+    rows = [
+        "| endpoint | requests | ok | wall s | p50 s | p99 s | server CPU s | peak RSS MB "
+        "| peak threads |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for r in report["results"]:
+        rows.append(
+            f"| {r['kind']} | {r['requests']:,} | {r['ok']:,} | {r['wall_seconds']:.2f} "
+            f"| {r['p50_seconds']:.2f} | {r['p99_seconds']:.2f} | {r['server_cpu_seconds']:.2f} "
+            f"| {r['server_peak_rss_mb']:.0f} | {r['server_peak_threads']} |"
+        )
+    return "\n".join(rows)
+
+
+def corpus_table(report: dict[str, Any]) -> str:
+    c = report["corpus"]
+    return "\n".join(
+        [
+            "| measure | value |",
+            "| --- | ---: |",
+            f"| `make test`, wall | {c['make_test_seconds']:.1f} s |",
+            f"| pytest alone | {c['pytest_seconds']:.1f} s |",
+            f"| pages | {c['pages']:.0f} |",
+            f"| Python blocks executed | {c['python blocks passed']:.0f} |",
+            f"| exchanges verified | {c['exchanges verified']:.0f} |",
+            f"| loop time covered | {c['loop seconds']:,.0f} s |",
+            f"| `mkdocs build --strict` | {c['mkdocs_build_seconds']:.2f} s |",
+        ]
+    )
+
+
+def chart(report: dict[str, Any], path: Path) -> None:
+    """Wall time per endpoint and request count, as an SVG that is the same for the same data."""
+    import matplotlib
+
+    matplotlib.use("svg")
+    matplotlib.rcParams["svg.hashsalt"] = "async-fastapi-tested"
+    from matplotlib import pyplot
+
+    sizes = sorted({r["requests"] for r in report["results"]})
+    figure, axes = pyplot.subplots(figsize=(9, 4.5))
+    width = 0.8 / len(KINDS)
+    for index, kind in enumerate(KINDS):
+        walls = {r["requests"]: r["wall_seconds"] for r in report["results"] if r["kind"] == kind}
+        positions = [sizes.index(n) + index * width for n in walls]
+        axes.bar(positions, list(walls.values()), width, label=kind)
+    axes.set_xticks([n + 0.4 - width / 2 for n in range(len(sizes))], [f"{n:,}" for n in sizes])
+    axes.set_yscale("log")
+    axes.set_xlabel("requests sent at once")
+    axes.set_ylabel(f"wall seconds, each request waiting {report['sleep_seconds']} s")
+    axes.legend(fontsize="small")
+    figure.tight_layout()
+    figure.savefig(path, format="svg", metadata={"Date": None})
+    pyplot.close(figure)
+
+
+def publish(report: dict[str, Any], page: Path = ROOT / "docs" / "benchmarks.md") -> None:
+    """Write the results, the chart, and the tables into the Benchmarks page between markers."""
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "results.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    chart(report, RESULTS / "results.svg")
+    text = page.read_text(encoding="utf-8")
+    for name, content in (("results", table(report)), ("corpus", corpus_table(report))):
+        start, end = f"<!-- bench:{name} -->", f"<!-- /bench:{name} -->"
+        before, rest = text.split(start, 1)
+        text = f"{before}{start}\n{content}\n{end}{rest.split(end, 1)[1]}"
+    page.write_text(text, encoding="utf-8")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--requests", type=int, nargs="+", default=[100, 1000, 5000])
+    parser.add_argument("--sleep", type=float, default=0.5)
+    parser.add_argument("--limit-seconds", type=float, default=30)
+    arguments = parser.parse_args()
+    # First the corpus: `make test` checks the data published so far, so it runs before the
+    # new data replaces it; then everything is published together, consistent.
+    figures = corpus()
+    report = run(arguments.requests, arguments.sleep, arguments.limit_seconds)
+    publish({**report, "corpus": figures})
+
+
+if __name__ == "__main__":
+    main()
