@@ -289,17 +289,20 @@ def chart(report: dict[str, Any], path: Path) -> None:
     from matplotlib import pyplot
 
     sizes = sorted({r["requests"] for r in report["results"]})
-    figure, axes = pyplot.subplots(figsize=(9, 4.5))
+    figure, axes = pyplot.subplots(figsize=(9, 6))
     width = 0.8 / len(KINDS)
     for index, kind in enumerate(KINDS):
-        walls = {r["requests"]: r["wall_seconds"] for r in report["results"] if r["kind"] == kind}
-        positions = [sizes.index(n) + index * width for n in walls]
-        axes.bar(positions, list(walls.values()), width, label=kind)
+        runs = [r for r in report["results"] if r["kind"] == kind]
+        positions = [sizes.index(r["requests"]) + index * width for r in runs]
+        bars = axes.bar(positions, [r["wall_seconds"] for r in runs], width, label=kind)
+        for bar, run in zip(bars, runs, strict=True):
+            if run["ok"] < run["requests"]:  # cut off, or failed: not a time to finish
+                bar.set_hatch("//")
     axes.set_xticks([n + 0.4 - width / 2 for n in range(len(sizes))], [f"{n:,}" for n in sizes])
     axes.set_yscale("log")
-    axes.set_xlabel("requests sent at once")
+    axes.set_xlabel("requests sent at once (hatched: not every request was answered)")
     axes.set_ylabel(f"wall seconds, each request waiting {report['sleep_seconds']} s")
-    axes.legend(fontsize="small")
+    axes.legend(fontsize="small", loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=2)
     figure.tight_layout()
     figure.savefig(path, format="svg", metadata={"Date": None})
     pyplot.close(figure)
