@@ -653,12 +653,15 @@ def scanned_python_fences(page: Path) -> list[int]:
     return found
 
 
-def includes(page: Path) -> Iterator[tuple[int, str]]:
-    """Every `--8<--` include target on a page, with its line number."""
+def includes(page: Path, root: Path = ROOT) -> Iterator[tuple[int, Path, str | None]]:
+    """Every `--8<--` include on a page, in any kind of block: its line, file and section.
+    A malformed one raises, naming the page and line, as it does when the page runs."""
     for number, line in enumerate(page.read_text(encoding="utf-8").splitlines(), 1):
-        match = INCLUDE.match(line)
-        if match:
-            yield number, match["target"]
+        if INCLUDE.match(line):
+            place = f"{page.relative_to(root)}:{number}"
+            include = included(line, root / "snippets", place)
+            assert include is not None  # INCLUDE matched
+            yield number, *include
 
 
 def page_as_module(page: Path, root: Path = ROOT) -> str:

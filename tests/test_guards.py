@@ -15,9 +15,7 @@ import pytest
 from docs_harness import (
     RECORDINGS,
     ROOT,
-    TARGET,
     Code,
-    included,
     includes,
     pages,
     scanned_python_fences,
@@ -51,24 +49,15 @@ def test_the_corpus_has_python_blocks() -> None:
 
 
 def test_every_snippet_is_shown_on_a_page() -> None:
-    shown = {
-        match["file"]
-        for page in PAGES
-        for _, target in includes(page)
-        if (match := TARGET.fullmatch(target))
-    }
+    shown = {path.name for page in PAGES for _, path, _ in includes(page)}
     files = {path.name for path in SNIPPETS.iterdir() if path.is_file()}
     assert files - shown == set(), "snippets no page shows"
 
 
 @pytest.mark.parametrize("page", PAGES, ids=PAGE_IDS)
 def test_every_include_names_a_file_and_section_that_exist(page: Path) -> None:
-    for line, target in includes(page):
-        place = f"{page.relative_to(ROOT)}:{line}"
-        include = included(f"--8<-- {target}", SNIPPETS, place)
-        assert include is not None, place
-        path, section = include
-        assert path.is_file(), f"{place}: no such file {path}"
+    for line, path, section in includes(page):
+        assert path.is_file(), f"{page.relative_to(ROOT)}:{line}: no such file {path}"
         snippet_section(path, section)  # raises, naming the file, for a missing section
 
 
@@ -89,13 +78,11 @@ def test_the_site_builds_strictly_with_every_include(tmp_path: Path) -> None:
         if page.name == "index.md":
             built = site / page.relative_to(DOCS).with_name("index.html")
         text = html.unescape(re.sub(r"<[^>]+>", "", built.read_text(encoding="utf-8")))
-        for line, target in includes(page):
-            include = included(f"--8<-- {target}", SNIPPETS, f"{page}:{line}")
-            assert include is not None
-            source, _ = snippet_section(*include)
+        for line, path, section in includes(page):
+            source, _ = snippet_section(path, section)
             shown = [row.strip() for row in source.splitlines() if row.strip()]
             missing = [row for row in shown if "--8<--" not in row and row not in text]
-            assert missing == [], f"{page.name}:{line} renders without these lines of {target}"
+            assert missing == [], f"{page.name}:{line} renders without these lines of {path.name}"
 
 
 def test_the_seed_database_holds_the_recorded_users(tmp_path: Path) -> None:
