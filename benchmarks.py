@@ -123,6 +123,8 @@ async def one_request(port: int, path: str) -> tuple[int, float]:
 async def load(
     port: int, path: str, requests: int, limit_seconds: float
 ) -> list[tuple[int, float]]:
+    """Send `requests` at once; each one's status and latency, (0, limit) for those that failed
+    or were still unanswered when the limit came."""
     calls = [asyncio.create_task(one_request(port, path)) for _ in range(requests)]
     done, pending = await asyncio.wait(calls, timeout=limit_seconds)
     for call in pending:
@@ -172,10 +174,11 @@ def measure(kind: str, requests: int, sleep: float, limit_seconds: float) -> Res
 
 def expected_seconds(kind: str, requests: int, sleep: float) -> float:
     """A lower bound on a run's wall time, to skip runs that could not get far within the cap."""
-    if "blocked loop" in kind:
+    path, settings = KINDS[kind]
+    if path == "/blocking-sleep":  # one request at a time
         return requests * sleep
-    if "pool of 40" in kind:
-        return -(-requests // 40) * sleep
+    if path == "/def-sleep":  # in waves, as many at a time as the pool has threads
+        return -(-requests // int(settings.get("BENCH_THREADS", "40"))) * sleep
     return sleep
 
 
