@@ -42,6 +42,7 @@ async def list_users(database: Db) -> list[User]:
     return [User.model_validate(row, from_attributes=True) for row in rows]
 
 
+# --8<-- [start:get_user]
 @app.get("/users/{user_id}")
 async def get_user(user_id: int, database: Db) -> User:
     row = await database.fetch_one(
@@ -51,3 +52,4 @@ async def get_user(user_id: int, database: Db) -> User:
     if row is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"No user with id {user_id}.")
     return User.model_validate(row, from_attributes=True)
+    # --8<-- [end:get_user]

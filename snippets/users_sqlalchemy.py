@@ -55,9 +55,11 @@ async def list_users(session: Session) -> list[User]:
     return [User.model_validate(row, from_attributes=True) for row in rows]
 
 
+# --8<-- [start:get_user]
 @app.get("/users/{user_id}")
 async def get_user(user_id: int, session: Session) -> User:
     row = await session.get(UserRow, user_id)
     if row is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"No user with id {user_id}.")
     return User.model_validate(row, from_attributes=True)
+    # --8<-- [end:get_user]
