@@ -1,12 +1,24 @@
 """Fixtures for the tests under tests/: the same upstreams and database every page gets."""
 
+import os
+import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import respx
 
-from docs_harness import seeded_database, upstreams
+from docs_harness import ROOT, seeded_database, upstreams
+
+# What a site build reads; each engine builds from a copy of these, so nothing it writes (the
+# site, Zensical's .cache) lands in the repository.
+SITE_SOURCES = ("mkdocs.yml", "docs", "snippets", "overrides")
+BUILDS = {
+    "mkdocs": ["mkdocs", "build", "--strict", "--site-dir", "site"],
+    "zensical": ["zensical", "build", "--strict", "--config-file", "mkdocs.yml"],
+}
 
 
 @pytest.fixture(autouse=True)
@@ -22,3 +34,51 @@ def database_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     url = seeded_database(tmp_path)
     monkeypatch.setenv("DATABASE_URL", url)
     return url
+
+
+@pytest.fixture(scope="session")
+def sites(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """The site built by each engine, from a copy of its sources; a warning fails the build.
+    MkDocs' build is the one `make build` writes and the workflow publishes."""
+    return {engine: build_site(engine, tmp_path_factory.mktemp(engine)) for engine in BUILDS}
+
+
+def build_site(engine: str, workdir: Path) -> Path:
+    for name in SITE_SOURCES:
+        source = ROOT / name
+        if source.is_dir():
+            shutil.copytree(source, workdir / name)
+        else:
+            shutil.copy2(source, workdir / name)
+    command = [str(Path(sys.executable).parent / BUILDS[engine][0]), *BUILDS[engine][1:]]
+    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
+    build = subprocess.run(command, cwd=workdir, env=env, capture_output=True, text=True)
+    output = build.stdout + build.stderr
+    assert build.returncode == 0, f"{engine} build failed:\n{output}"
+    assert "WARNING" not in output, f"{engine} build warned:\n{output}"
+    return workdir / "site"
+
+
+@pytest.fixture(params=sorted(BUILDS))
+def built_site(request: pytest.FixtureRequest, sites: dict[str, Path]) -> tuple[str, Path]:
+    """Each engine's build in turn: a test that takes it runs once per engine."""
+    return request.param, sites[request.param]
+
+
+screenshot_folders: list[Path] = []
+
+
+@pytest.fixture(scope="module")
+def screenshots(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where test_browser.py saves a picture of each page: SCREENSHOTS_DIR if set (CI uploads
+    it), else pytest's temporary directory. The run's summary says where they are."""
+    folder = Path(os.environ.get("SCREENSHOTS_DIR") or tmp_path_factory.mktemp("screenshots"))
+    folder.mkdir(parents=True, exist_ok=True)
+    screenshot_folders.append(folder)
+    return folder
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    for folder in screenshot_folders:
+        count = len(list(folder.glob("*.png")))
+        terminalreporter.write_line(f"browser: {count} page screenshots in {folder}")

@@ -1,0 +1,87 @@
+"""The site as readers get it, built twice: by Material for MkDocs, which publishes it, and by
+Zensical, its successor, which reads the same mkdocs.yml. Both must hold every page, every
+included line of every snippet, and the same words."""
+
+import html
+import json
+import re
+from pathlib import Path
+
+import yaml  # type: ignore[import-untyped]  # mkdocs' dependency; no stubs installed
+
+from docs_harness import ROOT, includes, snippet_section
+
+DOCS = ROOT / "docs"
+PAGES = sorted(DOCS.rglob("*.md"))
+MAKEFILE = (ROOT / "Makefile").read_text(encoding="utf-8")
+# Where each engine writes its search index, and the key that lists its entries.
+SEARCH_INDEX = {
+    "mkdocs": ("search/search_index.json", "docs"),
+    "zensical": ("search.json", "items"),
+}
+
+
+def address(page: Path) -> str:
+    """A page's address within the site: docs/users.md at users/, docs/index.md at the root."""
+    relative = page.relative_to(DOCS).with_suffix("").as_posix()
+    return relative.removesuffix("index") if relative.endswith("index") else f"{relative}/"
+
+
+def built(site: Path, page: Path) -> Path:
+    return site / address(page) / "index.html"
+
+
+def article(path: Path) -> str:
+    """The text a reader reads: the page's article, without its markup or the site's chrome."""
+    match = re.search(r"<article[^>]*>(.*)</article>", path.read_text(encoding="utf-8"), re.S)
+    assert match, f"{path} has no article"
+    return html.unescape(re.sub(r"<[^>]+>", "", match[1]))
+
+
+def test_every_page_is_built_with_every_included_line(built_site: tuple[str, Path]) -> None:
+    engine, site = built_site
+    for page in PAGES:
+        text = article(built(site, page))
+        for line, path, section in includes(page):
+            source, _ = snippet_section(path, section)
+            shown = [row.strip() for row in source.splitlines() if row.strip()]
+            missing = [row for row in shown if "--8<--" not in row and row not in text]
+            assert missing == [], f"{engine}: {page.name}:{line} lacks these lines of {path.name}"
+
+
+def test_both_engines_render_the_same_words(sites: dict[str, Path]) -> None:
+    for page in PAGES:
+        words = {engine: article(built(site, page)).split() for engine, site in sites.items()}
+        assert words["mkdocs"] == words["zensical"], f"{page.name} reads differently"
+        assert len(words["mkdocs"]) > 100, f"{page.name} is nearly empty"
+
+
+def test_search_indexes_every_page(built_site: tuple[str, Path]) -> None:
+    engine, site = built_site
+    path, key = SEARCH_INDEX[engine]
+    entries = json.loads((site / path).read_text(encoding="utf-8"))[key]
+    pages = {entry["location"].partition("#")[0] for entry in entries}
+    assert pages == {address(page) for page in PAGES}
+
+
+def test_an_unknown_address_gets_the_guides_404_page(built_site: tuple[str, Path]) -> None:
+    _, site = built_site
+    page = (site / "404.html").read_text(encoding="utf-8")
+    assert "This page does not exist" in page
+    assert "the path through the guide" in page
+
+
+def test_the_workflow_verifies_then_publishes_what_make_build_writes() -> None:
+    """.github/workflows/publish.yml cannot run here; what it runs and publishes can be read."""
+    workflow = yaml.safe_load((ROOT / ".github/workflows/publish.yml").read_text(encoding="utf-8"))
+    test, publish = workflow["jobs"]["test"], workflow["jobs"]["publish"]
+    commands = [step["run"] for step in test["steps"] if "run" in step]
+    assert "bash .ci/run" in commands  # the very script CI runs
+    assert commands.index("bash .ci/run") < commands.index("make build")
+    (upload,) = [step for step in test["steps"] if "upload-pages-artifact" in step.get("uses", "")]
+    assert upload["with"]["path"] == "site"
+    assert re.search(r"^build:.*\n\t\$\(BIN\)/mkdocs build --strict$", MAKEFILE, re.MULTILINE)
+    assert "site_dir" not in (ROOT / "mkdocs.yml").read_text(encoding="utf-8")  # so: site/
+    assert publish["needs"] == "test"
+    assert publish["if"] == "github.event_name == 'push' && github.ref == 'refs/heads/main'"
+    assert [step["uses"] for step in publish["steps"]] == ["actions/deploy-pages@v4"]
