@@ -15,8 +15,10 @@ export NO_MKDOCS_2_WARNING := 1
 serve: $(SETUP) ## set up, then serve the site on http://127.0.0.1:8000 with live reload
 	$(BIN)/mkdocs serve --dev-addr 127.0.0.1:8000
 
+# Two workers, each running whole files (a page's blocks share one namespace); pytest-randomly
+# picks a new order every run and prints its seed: `-p randomly -p "randomly_seed=N"` repeats it.
 test: $(SETUP) ## set up, then run every page and every test
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 build: $(SETUP) ## write the site to site/
 	$(BIN)/mkdocs build --strict

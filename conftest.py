@@ -1,10 +1,11 @@
 """Wiring only: the machinery lives in docs_harness.py, the tests' fixtures in tests/conftest.py."""
 
 import asyncio
+from typing import Any
 
 import pytest
 
-from docs_harness import collect_pages, skipped, totals
+from docs_harness import add_up, collect_pages, keep_pages_whole, skipped, totals
 
 pytest_plugins = ["pytester"]  # tests/test_harness.py runs pages in a pytest of their own
 
@@ -18,6 +19,19 @@ def pytest_configure(config: pytest.Config) -> None:
     # ResourceWarning, so an error here (pytest-asyncio fixed the same in its #1430). Setting
     # "no current loop" makes get_event_loop() raise instead, which looptime handles.
     asyncio.set_event_loop(None)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    keep_pages_whole(items)  # after pytest-randomly's shuffle: each page's blocks in order
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    if hasattr(session.config, "workeroutput"):  # a pytest-xdist worker: report to the main run
+        session.config.workeroutput["pages"] = {"totals": dict(totals), "skipped": skipped}
+
+
+def pytest_testnodedown(node: Any) -> None:
+    add_up(node.workeroutput.get("pages", {"totals": {}, "skipped": []}))
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

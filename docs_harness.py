@@ -53,7 +53,38 @@ JSONPLACEHOLDER = "https://jsonplaceholder.typicode.com"
 
 #: What the pytest run did with the pages, for the summary at its end.
 totals: defaultdict[str, float] = defaultdict(float)
+totals.update(dict.fromkeys(("python blocks passed", "exchanges verified", "pages"), 0.0))
 skipped: list[str] = []  # "docs/page.md:LINE: reason", for each block skipped
+
+
+def add_up(report: dict[str, Any]) -> None:
+    """Add what one pytest-xdist worker did (its `totals` and `skipped`) to this process's."""
+    for name, value in report["totals"].items():
+        totals[name] += value
+    skipped.extend(report["skipped"])
+
+
+def keep_pages_whole(items: list[pytest.Item]) -> None:
+    """A page's blocks share one namespace and must run top to bottom, but pytest-randomly
+    shuffles every test it collects. Put each page's blocks back together, in page order, where
+    the page's first block landed: pages still run in a random order among the other tests."""
+
+    def page(item: pytest.Item) -> str | None:
+        return item.example.path if isinstance(item, PageItem) else None
+
+    def place_on_page(item: pytest.Item) -> int:
+        return item.example.start if isinstance(item, PageItem) else 0
+
+    blocks: dict[str | None, list[pytest.Item]] = defaultdict(list)
+    for item in items:
+        blocks[page(item)].append(item)
+    reordered: list[pytest.Item] = []
+    for item in items:
+        if page(item) is None:
+            reordered.append(item)
+        elif page(item) in blocks:
+            reordered.extend(sorted(blocks.pop(page(item)), key=place_on_page))
+    items[:] = reordered
 
 
 # --- pages -------------------------------------------------------------------------------

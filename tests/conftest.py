@@ -6,6 +6,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import respx
@@ -76,6 +77,15 @@ def screenshots(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     screenshot_folders.append(folder)
     return folder
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    if hasattr(session.config, "workeroutput"):  # a pytest-xdist worker: tell the main run
+        session.config.workeroutput["screenshots"] = [str(path) for path in screenshot_folders]
+
+
+def pytest_testnodedown(node: Any) -> None:
+    screenshot_folders.extend(Path(path) for path in node.workeroutput.get("screenshots", []))
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

@@ -508,8 +508,10 @@ def project(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> Path:
         (pytester.path / folder).mkdir()
     pytester.makeconftest(
         "from pathlib import Path\n"
-        "from docs_harness import collect_pages\n"
+        "from docs_harness import collect_pages, keep_pages_whole\n"
         "pytest_collect_file = collect_pages(Path(__file__).parent)\n"
+        "def pytest_collection_modifyitems(items):\n"
+        "    keep_pages_whole(items)\n"
     )
     pytester.makeini(
         "[pytest]\n"
@@ -539,6 +541,29 @@ def response_line(page: Path) -> int:
 def test_the_chapter_passes_as_it_stands(chapter: Path, pytester: pytest.Pytester) -> None:
     result = pytester.runpytest_subprocess("docs")
     result.assert_outcomes(passed=7, skipped=1)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_pages_run_top_to_bottom_whatever_order_pytest_randomly_picks(
+    project: Path, pytester: pytest.Pytester, seed: int
+) -> None:
+    for name in ("first", "second"):
+        blocks = [
+            f"```python\nseen.append({n})\nassert seen == list(range({n + 1}))\n```\n"
+            for n in range(1, 6)
+        ]
+        (project / "docs" / f"{name}.md").write_text(
+            "```python\nseen = [0]\n```\n\n" + "\n".join(blocks), encoding="utf-8"
+        )
+    (project / "test_other.py").write_text(
+        "".join(f"def test_{n}():\n    pass\n" for n in range(5)), encoding="utf-8"
+    )
+    result = pytester.runpytest_subprocess(
+        "-p", "randomly", "-p", "no:cacheprovider", f"--randomly-seed={seed}", "-v"
+    )
+    result.assert_outcomes(passed=17)
+    order = [line for line in result.outlines if " PASSED" in line]
+    assert order != sorted(order), "the other tests were shuffled"
 
 
 @pytest.mark.parametrize("broken", ["snippets/async_endpoint.py", "docs/async_endpoint.md"])
