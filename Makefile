@@ -10,7 +10,7 @@ SETUP := $(VENV)/.set-up-from-lock
 # about this site, and silencing it this way keeps every real warning visible.
 export NO_MKDOCS_2_WARNING := 1
 
-.PHONY: serve test build lock clean update-docs lint bench
+.PHONY: serve test build lock clean update-docs lint bench setup repeat
 
 serve: $(SETUP) ## set up, then serve the site on http://127.0.0.1:8000 with live reload
 	$(BIN)/mkdocs serve --dev-addr 127.0.0.1:8000
@@ -19,6 +19,19 @@ serve: $(SETUP) ## set up, then serve the site on http://127.0.0.1:8000 with liv
 # picks a new order every run and prints its seed: `-p randomly -p "randomly_seed=N"` repeats it.
 test: $(SETUP) ## set up, then run every page and every test
 	$(BIN)/python -m pytest -n 2 --dist loadfile
+
+setup: $(SETUP) ## set up .venv from requirements.lock (serve and test do this first)
+
+# The suite again and again, each run in a new random order; stops at the first failure and
+# shows that run in full, with the seed that repeats its order. CI runs it 20 times.
+RUNS ?= 20
+repeat: $(SETUP) ## run make test's suite RUNS times in a row (default 20)
+	@for run in $$(seq $(RUNS)); do \
+		output=$$($(BIN)/python -m pytest -n 2 --dist loadfile 2>&1) \
+			|| { echo "$$output"; echo "run $$run of $(RUNS) failed"; exit 1; }; \
+		echo "run $$run of $(RUNS): $$(echo "$$output" | grep -o 'randomly-seed=[0-9]*'):" \
+			"$$(echo "$$output" | tail -n 1 | tr -d '=')"; \
+	done
 
 build: $(SETUP) ## write the site to site/
 	$(BIN)/mkdocs build --strict

@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 
-from docs_harness import add_up, collect_pages, keep_pages_whole, skipped, totals
+from docs_harness import NetworkGuard, add_up, collect_pages, keep_pages_whole, skipped, totals
 
 pytest_plugins = ["pytester"]  # tests/test_harness.py runs pages in a pytest of their own
 
@@ -14,6 +14,8 @@ pytest_collect_file = collect_pages()
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    # No test reaches beyond loopback; one that tries fails, naming the host.
+    config.pluginmanager.register(NetworkGuard(), "network-guard")
     # looptime 0.9's plugin calls get_event_loop() around every test, sync ones too. Until a
     # loop has been set, Python 3.11 answers by creating one that nobody closes: a
     # ResourceWarning, so an error here (pytest-asyncio fixed the same in its #1430). Setting

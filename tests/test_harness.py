@@ -508,10 +508,13 @@ def project(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> Path:
         (pytester.path / folder).mkdir()
     pytester.makeconftest(
         "from pathlib import Path\n"
-        "from docs_harness import collect_pages, keep_pages_whole\n"
+        "from docs_harness import NetworkGuard, collect_pages, keep_pages_whole\n"
         "pytest_collect_file = collect_pages(Path(__file__).parent)\n"
         "def pytest_collection_modifyitems(items):\n"
         "    keep_pages_whole(items)\n"
+        "def pytest_configure(config):\n"
+        "    config.pluginmanager.register(NetworkGuard(), 'network-guard')\n"
+        "    import asyncio; asyncio.set_event_loop(None)  # as ours does, for looptime\n"
     )
     pytester.makeini(
         "[pytest]\n"
@@ -748,3 +751,63 @@ def test_failures_name_the_page_line_the_code_and_the_snippet_line(
         ],
         consecutive=False,
     )
+
+
+# --- no network ------------------------------------------------------------------------------
+
+REACHES_OUT = """
+import asyncio
+import socket
+import urllib.request
+
+import httpx
+import pytest
+
+
+def test_a_caught_connection_still_fails_the_test():
+    try:
+        socket.create_connection(("203.0.113.7", 80), timeout=1)
+    except OSError:
+        pass  # as an app that answers 502 for a failed upstream would
+
+
+def test_a_name_lookup_fails_naming_the_host():
+    urllib.request.urlopen("http://example.com/", timeout=1)
+
+
+@pytest.mark.asyncio
+async def test_httpx_without_respx_fails_naming_the_host():
+    async with httpx.AsyncClient() as client:
+        await client.get("https://api.example.org/data")
+
+
+@pytest.mark.asyncio
+async def test_asyncio_connections_by_address_are_caught():
+    await asyncio.open_connection("198.51.100.1", 443)
+
+
+@pytest.mark.asyncio
+async def test_loopback_is_allowed():
+    server = await asyncio.start_server(lambda r, w: w.close(), "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    async with server:
+        _, writer = await asyncio.open_connection("localhost", port)
+        writer.close()
+"""
+
+
+def test_reaching_outside_this_machine_fails_the_test_naming_the_host(
+    project: Path, pytester: pytest.Pytester
+) -> None:
+    (project / "test_reaching_out.py").write_text(REACHES_OUT, encoding="utf-8")
+    result = pytester.runpytest_subprocess("-p", "no:randomly", "test_reaching_out.py")
+    result.assert_outcomes(passed=1, failed=4)
+    output = result.stdout.str()
+    for attempt in (
+        "connect to 203.0.113.7 port 80",
+        "look up 'example.com'",
+        "look up 'api.example.org'",
+        "connect to 198.51.100.1 port 443",
+    ):
+        assert "tried to reach outside this machine (respx mocks httpx; only loopback" in output
+        assert attempt in output, attempt
