@@ -17,8 +17,10 @@ from __future__ import annotations
 import ast
 import asyncio
 import difflib
+import importlib.util
 import inspect
 import ipaddress
+import itertools
 import json
 import os
 import re
@@ -31,6 +33,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import ExitStack, closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import httpx
@@ -812,3 +815,20 @@ def page_as_module(page: Path, root: Path = ROOT) -> str:
         for number, line in enumerate(code.source.splitlines(), start=code.first_line):
             lines[number - 1] = line
     return "\n".join(lines) + "\n"
+
+
+def load_snippet(name: str, root: Path = ROOT) -> ModuleType:
+    """snippets/<name>.py loaded by its path, as outside code would, under a name of its own:
+    a fresh module, and app, on every call."""
+    loaded = next(counter)
+    spec = importlib.util.spec_from_file_location(
+        f"loaded_{name}_{loaded}", root / "snippets" / f"{name}.py"
+    )
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+counter = itertools.count()

@@ -9,9 +9,10 @@ from typing import Annotated, TypedDict, cast
 from fastapi import Depends, FastAPI, HTTPException, Request, status
 from pydantic import BaseModel, Field
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 
-from users_db import DEFAULT_DATABASE_URL, User
+from users_db import BUSY_TIMEOUT, DEFAULT_DATABASE_URL, User, UserId, database_unavailable
 from users_sqlalchemy import UserRow
 
 
@@ -23,7 +24,8 @@ class State(TypedDict):
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[State]:
-    engine = create_async_engine(os.environ.get("DATABASE_URL", DEFAULT_DATABASE_URL))
+    url = os.environ.get("DATABASE_URL", DEFAULT_DATABASE_URL)
+    engine = create_async_engine(url, connect_args={"timeout": BUSY_TIMEOUT})
     try:
         yield {"sessions": async_sessionmaker(engine, expire_on_commit=False)}
     finally:
@@ -43,6 +45,7 @@ async def transaction(request: Request) -> AsyncIterator[AsyncSession]:
 Transaction = Annotated[AsyncSession, Depends(transaction)]
 
 app = FastAPI(lifespan=lifespan)
+app.add_exception_handler(OperationalError, database_unavailable)  # 503, as users_db's
 
 
 class NewName(BaseModel):
@@ -50,7 +53,7 @@ class NewName(BaseModel):
 
 
 @app.put("/users/{user_id}/name")
-async def rename_user(user_id: int, new: NewName, session: Transaction) -> User:
+async def rename_user(user_id: UserId, new: NewName, session: Transaction) -> User:
     user = await session.get(UserRow, user_id)
     if user is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"No user with id {user_id}.")

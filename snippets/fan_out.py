@@ -4,6 +4,7 @@ import asyncio
 from typing import Annotated
 
 from fastapi import FastAPI, HTTPException, Query
+from pydantic import BaseModel
 
 from fetch_data import HttpClient, lifespan
 from upstream_errors import get_json
@@ -12,6 +13,10 @@ API = "https://jsonplaceholder.typicode.com"
 IN_FLIGHT = 5  # requests to the upstream at once, at most, per request to this endpoint
 
 app = FastAPI(lifespan=lifespan)
+
+
+class Post(BaseModel):
+    title: str  # the one field this endpoint uses; others are ignored
 
 
 @app.get("/posts/titles")
@@ -23,8 +28,8 @@ async def post_titles(
 
     async def title(post_id: int) -> str:
         async with limit:  # waits here while IN_FLIGHT others are fetching
-            post = await get_json(client, f"{API}/posts/{post_id}")
-        return str(post["title"])
+            post: Post = await get_json(client, f"{API}/posts/{post_id}", Post)
+        return post.title
 
     try:
         async with asyncio.TaskGroup() as fetches:

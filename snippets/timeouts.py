@@ -11,6 +11,8 @@ from upstream_errors import get_json
 
 API = "https://jsonplaceholder.typicode.com"
 DEADLINE = 2.0  # seconds for the whole overview, whatever each call's own timeout
+Item = dict[str, Any]  # the shapes the upstream must send: an object, and a list of them
+Items = list[Item]
 
 app = FastAPI(lifespan=lifespan)
 
@@ -20,9 +22,9 @@ async def user_overview(user_id: int, client: HttpClient) -> dict[str, Any]:
     try:
         async with asyncio.timeout(DEADLINE):
             async with asyncio.TaskGroup() as calls:  # one failure cancels the others
-                user = calls.create_task(get_json(client, f"{API}/users/{user_id}"))
-                posts = calls.create_task(get_json(client, f"{API}/posts?userId={user_id}"))
-                todos = calls.create_task(get_json(client, f"{API}/todos?userId={user_id}"))
+                user = calls.create_task(get_json(client, f"{API}/users/{user_id}", Item))
+                posts = calls.create_task(get_json(client, f"{API}/posts?userId={user_id}", Items))
+                todos = calls.create_task(get_json(client, f"{API}/todos?userId={user_id}", Items))
     except* HTTPException as failed:  # an upstream failed: answer as get_json decided
         raise failed.exceptions[0] from None
     except* TimeoutError:

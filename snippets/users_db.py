@@ -1,15 +1,26 @@
 """An async database with `databases` and aiosqlite: the users API."""
 
+import logging
 import os
+import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated
 
 from databases import Database
-from fastapi import Depends, FastAPI, HTTPException, Request, status
+from fastapi import Depends, FastAPI, HTTPException, Path, Request, status
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./test.db"
+BUSY_TIMEOUT = 5.0  # seconds a query waits for a database another connection has locked
+
+logger = logging.getLogger(__name__)
+
+
+# An id is a positive integer that fits the database's 64-bit INTEGER; anything else is a 422
+# before any SQL runs.
+UserId = Annotated[int, Path(gt=0, le=2**63 - 1)]
 
 
 class User(BaseModel):
@@ -22,7 +33,8 @@ class User(BaseModel):
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Database]]:
     """Connect at start-up, disconnect at shutdown. The tables must already exist."""
-    async with Database(os.environ.get("DATABASE_URL", DEFAULT_DATABASE_URL)) as database:
+    url = os.environ.get("DATABASE_URL", DEFAULT_DATABASE_URL)
+    async with Database(url, timeout=BUSY_TIMEOUT) as database:
         yield {"database": database}
 
 
@@ -36,6 +48,17 @@ Db = Annotated[Database, Depends(get_database)]
 app = FastAPI(lifespan=lifespan)
 
 
+# --8<-- [start:unavailable]
+@app.exception_handler(sqlite3.OperationalError)
+async def database_unavailable(request: Request, error: Exception) -> JSONResponse:
+    """The database file is missing, locked or unreadable: not the client's fault, and worth
+    trying again later. What went wrong is logged, never sent."""
+    logger.error("%s %s: the database is unavailable: %s", request.method, request.url.path, error)
+    detail = {"detail": "The database is unavailable."}
+    return JSONResponse(detail, status.HTTP_503_SERVICE_UNAVAILABLE, {"Retry-After": "5"})
+    # --8<-- [end:unavailable]
+
+
 @app.get("/users")
 async def list_users(database: Db) -> list[User]:
     rows = await database.fetch_all("SELECT id, name, username, email FROM users ORDER BY id")
@@ -44,7 +67,7 @@ async def list_users(database: Db) -> list[User]:
 
 # --8<-- [start:get_user]
 @app.get("/users/{user_id}")
-async def get_user(user_id: int, database: Db) -> User:
+async def get_user(user_id: UserId, database: Db) -> User:
     row = await database.fetch_one(
         "SELECT id, name, username, email FROM users WHERE id = :id",
         values={"id": user_id},  # a bound parameter: never format values into SQL

@@ -7,10 +7,11 @@ from typing import Annotated
 
 from fastapi import Depends, FastAPI, HTTPException, Request, status
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from users_db import DEFAULT_DATABASE_URL, User
+from users_db import BUSY_TIMEOUT, DEFAULT_DATABASE_URL, User, UserId, database_unavailable
 
 
 class Base(DeclarativeBase):
@@ -30,7 +31,8 @@ class UserRow(Base):
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, async_sessionmaker[AsyncSession]]]:
-    engine = create_async_engine(os.environ.get("DATABASE_URL", DEFAULT_DATABASE_URL))
+    url = os.environ.get("DATABASE_URL", DEFAULT_DATABASE_URL)
+    engine = create_async_engine(url, connect_args={"timeout": BUSY_TIMEOUT})
     try:
         yield {"sessions": async_sessionmaker(engine, expire_on_commit=False)}
     finally:
@@ -47,6 +49,7 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
 Session = Annotated[AsyncSession, Depends(get_session)]
 
 app = FastAPI(lifespan=lifespan)
+app.add_exception_handler(OperationalError, database_unavailable)  # 503, as users_db's
 
 
 @app.get("/users")
@@ -57,7 +60,7 @@ async def list_users(session: Session) -> list[User]:
 
 # --8<-- [start:get_user]
 @app.get("/users/{user_id}")
-async def get_user(user_id: int, session: Session) -> User:
+async def get_user(user_id: UserId, session: Session) -> User:
     row = await session.get(UserRow, user_id)
     if row is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"No user with id {user_id}.")

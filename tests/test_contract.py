@@ -1,22 +1,17 @@
 """The contract other code relies on: the example modules, loaded by file path, and how they
 behave. Names and behaviour here must not change."""
 
-import importlib.util
 import sqlite3
 from contextlib import closing
 from pathlib import Path
-from types import ModuleType
 
-import httpx
 import pytest
 import respx
-import sqlalchemy.exc
 from fastapi import FastAPI
 
-from docs_harness import ROOT, seeded_database
+from docs_harness import load_snippet, seeded_database
 from testing import app_client
 
-SNIPPETS = ROOT / "snippets"
 APPS = ["async_endpoint", "parallel_tasks", "fetch_data", "external_api", "users_db"]
 APPS += ["users_sqlalchemy"]
 DATABASE_APPS = ["users_db", "users_sqlalchemy"]
@@ -26,14 +21,7 @@ UPSTREAM_APPS = {
 }
 
 
-def load(name: str) -> ModuleType:
-    """Load snippets/<name>.py by its path, under a name of its own, as outside code does."""
-    spec = importlib.util.spec_from_file_location(f"loaded_{name}", SNIPPETS / f"{name}.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+load = load_snippet
 
 
 @pytest.mark.parametrize("name", APPS)
@@ -59,18 +47,18 @@ async def test_database_apps_default_to_test_db_in_the_working_directory(
 
 
 @pytest.mark.asyncio
-@pytest.mark.parametrize(
-    ("name", "error"),
-    [("users_db", sqlite3.OperationalError), ("users_sqlalchemy", sqlalchemy.exc.OperationalError)],
-)
+@pytest.mark.parametrize("name", DATABASE_APPS)
 async def test_database_apps_never_create_or_seed_the_table(
-    name: str, error: type[Exception], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     empty = tmp_path / "empty.db"
     monkeypatch.setenv("DATABASE_URL", f"sqlite+aiosqlite:///{empty}")
     async with app_client(load(name).app) as client:
-        with pytest.raises(error, match="no such table: users"):
-            await client.get("/users")
+        response = await client.get("/users")
+    assert (response.status_code, response.json()) == (
+        503,
+        {"detail": "The database is unavailable."},
+    )
     with closing(sqlite3.connect(empty)) as database:
         assert database.execute("SELECT name FROM sqlite_master").fetchall() == []
 
@@ -94,8 +82,9 @@ async def test_users_are_every_row_in_id_order_with_exactly_four_fields(name: st
         ("/users/1", 200),
         ("/users/10", 200),
         ("/users/11", 404),
-        ("/users/0", 404),
-        ("/users/-1", 404),
+        ("/users/0", 422),
+        ("/users/-1", 422),
+        (f"/users/{2**63}", 422),
         ("/users/abc", 422),
         ("/users/1.5", 422),
         ("/users/1%20OR%201=1", 422),
@@ -110,25 +99,7 @@ async def test_one_user_by_id_or_404_or_422(name: str, path: str, status: int) -
         assert response.json()["id"] == int(path.rsplit("/", 1)[1])
 
 
-# --- upstreams -----------------------------------------------------------------------------
-
-FAULTS: dict[str, tuple[httpx.Response | Exception, int]] = {
-    "301": (httpx.Response(301, headers={"Location": "https://x.example/"}, text="secret"), 502),
-    "302": (httpx.Response(302, headers={"Location": "https://x.example/"}, text="secret"), 502),
-    "304": (httpx.Response(304), 502),
-    "400": (httpx.Response(400, text="secret"), 502),
-    "404": (httpx.Response(404, json={"secret": True}), 502),
-    "429": (httpx.Response(429, text="secret"), 502),
-    "500": (httpx.Response(500, text="secret"), 502),
-    "503": (httpx.Response(503, text="secret"), 502),
-    "connect timeout": (httpx.ConnectTimeout("secret"), 504),
-    "read timeout": (httpx.ReadTimeout("secret"), 504),
-    "connection refused": (httpx.ConnectError("secret"), 502),
-    "connection dropped": (httpx.RemoteProtocolError("secret"), 502),
-    "2xx not JSON": (httpx.Response(200, text="<html>secret</html>"), 502),
-    "2xx truncated JSON": (httpx.Response(200, text='{"secret": [1, 2'), 502),
-    "2xx not text": (httpx.Response(200, content=b"\xff\xfesecret"), 502),
-}
+# --- upstreams (their faults: tests/test_faults.py) ----------------------------------------
 
 
 @pytest.mark.asyncio
@@ -139,20 +110,3 @@ async def test_upstream_json_passes_through(name: str, respx_mock: respx.MockRou
     async with app_client(load(name).app) as client:
         response = await client.get(path)
     assert (response.status_code, response.json()) == (200, {"data": [1, 2, 3]})
-
-
-@pytest.mark.asyncio
-@pytest.mark.parametrize("name", UPSTREAM_APPS)
-@pytest.mark.parametrize("fault", FAULTS)
-async def test_upstream_faults_become_gateway_errors_and_leak_nothing(
-    name: str, fault: str, respx_mock: respx.MockRouter
-) -> None:
-    path, url = UPSTREAM_APPS[name]
-    behaviour, status = FAULTS[fault]
-    respx_mock.get(url).mock(side_effect=[behaviour])
-    async with app_client(load(name).app) as client:
-        response = await client.get(path)
-    assert response.status_code == status
-    assert "secret" not in response.text
-    if fault.isdigit():
-        assert fault in response.json()["detail"]  # names the upstream's status

@@ -1,0 +1,312 @@
+"""The fault matrix: every endpoint of the guide that calls an upstream, against every class of
+upstream fault, and every database endpoint against every database fault.
+
+The status each upstream fault must get is read from the contract table on
+docs/upstream_errors.md, so the page and the code cannot disagree. The article's own versions
+(`fetch_data_per_request.py`, `changes_external_api.py`) are left out on purpose: the guide
+shows them failing; so is `benchmark_app.py`, a measuring instrument."""
+
+import asyncio
+import inspect
+import re
+import sqlite3
+import threading
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import closing
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import respx
+
+from docs_harness import JSONPLACEHOLDER, ROOT, seeded_database
+from docs_harness import load_snippet as load
+from testing import app_client
+
+SECRET = "db01.internal"  # in everything an upstream sends; never in what a client gets
+
+
+def contract() -> dict[str, int]:
+    """The table on the upstream errors page: what the upstream does -> the status it gets."""
+    page = (ROOT / "docs/upstream_errors.md").read_text(encoding="utf-8")
+    rows = re.findall(r"^\| (.+?) \| (\d{3})\b.*\|$", page, re.MULTILINE)
+    assert len(rows) >= 8, "the contract table on docs/upstream_errors.md"
+    return {what: int(status) for what, status in rows}
+
+
+CONTRACT = contract()
+USABLE = "answers 2xx with JSON the endpoint can use"
+STATUS = "answers any other status, 3xx included"
+NO_ANSWER = "does not connect or answer in time"
+TOO_SLOW = "takes longer than 10 seconds in all, however it trickles"
+UNREACHABLE = "cannot be reached (refused, unresolvable, dropped)"
+NOT_JSON = "answers 2xx with a body that is not JSON, truncated JSON included"
+WRONG_SHAPE = "answers 2xx with JSON of a shape the endpoint cannot use"
+TOO_LARGE = "sends a body larger than 1 MiB"
+
+
+# --- upstream faults ---------------------------------------------------------------------
+
+Upstream = Callable[[httpx.Request], httpx.Response]
+
+
+def answers(status: int, **kwargs: object) -> Upstream:
+    headers = {"Location": f"https://{SECRET}/", "Server": SECRET, "Set-Cookie": f"host={SECRET}"}
+    return lambda request: httpx.Response(status, headers=headers, **kwargs)  # type: ignore[arg-type]
+
+
+def raises(error: type[httpx.TransportError], message: str) -> Upstream:
+    def upstream(request: httpx.Request) -> httpx.Response:
+        raise error(f"{message} ({SECRET})", request=request)
+
+    return upstream
+
+
+async def forever() -> AsyncIterator[bytes]:
+    while True:
+        yield b" " * 65536
+
+
+async def trickle() -> AsyncIterator[bytes]:
+    while True:  # a byte a second: no read timeout ever fires
+        yield b" "
+        await asyncio.sleep(1)
+
+
+async def never_answers(request: httpx.Request) -> httpx.Response:
+    await asyncio.sleep(24 * 3600)
+    return httpx.Response(200, json={})
+
+
+FAULTS: dict[str, tuple[Callable[[httpx.Request], Any], str]] = {
+    **{f"{code}": (answers(code, text=SECRET), STATUS) for code in (301, 302, 303, 307, 308)},
+    "304": (answers(304), STATUS),
+    **{
+        f"{code}": (answers(code, json={"error": SECRET}), STATUS)
+        for code in (400, 401, 403, 404, 405, 409, 410, 418, 422, 429)
+    },
+    **{f"{code}": (answers(code, text=SECRET), STATUS) for code in (500, 501, 502, 503, 504)},
+    "connect timeout": (raises(httpx.ConnectTimeout, "timed out"), NO_ANSWER),
+    "read timeout": (raises(httpx.ReadTimeout, "timed out"), NO_ANSWER),
+    "write timeout": (raises(httpx.WriteTimeout, "timed out"), NO_ANSWER),
+    "pool timeout": (raises(httpx.PoolTimeout, "timed out"), NO_ANSWER),
+    "slower than the deadline": (never_answers, TOO_SLOW),
+    "a byte a second, forever": (lambda request: httpx.Response(200, content=trickle()), TOO_SLOW),
+    "connection refused": (
+        raises(httpx.ConnectError, "[Errno 111] Connection refused"),
+        UNREACHABLE,
+    ),
+    "name does not resolve": (
+        raises(httpx.ConnectError, "[Errno -2] Name or service not known"),
+        UNREACHABLE,
+    ),
+    "connection reset": (
+        raises(httpx.ReadError, "[Errno 104] Connection reset by peer"),
+        UNREACHABLE,
+    ),
+    "broken protocol": (raises(httpx.RemoteProtocolError, "illegal header"), UNREACHABLE),
+    "proxy refused": (raises(httpx.ProxyError, "502 from proxy"), UNREACHABLE),
+    "truncated JSON": (answers(200, text=f'{{"secret": "{SECRET}", "list": [1, 2'), NOT_JSON),
+    "HTML, not JSON": (answers(200, text=f"<html>{SECRET}</html>"), NOT_JSON),
+    "empty body": (answers(200), NOT_JSON),
+    "not text at all": (answers(200, content=b"\xff\xfe" + SECRET.encode()), NOT_JSON),
+    "JSON of the wrong shape": (answers(200, json=[[SECRET]]), WRONG_SHAPE),
+    "2 MiB at once": (answers(200, content=b"[" + b"1," * 1_048_576 + b"1]"), TOO_LARGE),
+    "a body without end": (lambda request: httpx.Response(200, content=forever()), TOO_LARGE),
+}
+
+# Every endpoint that calls an upstream: its module, the request, and where its calls go.
+# `shaped`: the endpoint reads fields of what it gets; the others pass any JSON on as it is.
+ENDPOINTS = {
+    "external_api": ("/external-api", "https://nonexistent-api.com", False),
+    "fetch_data": ("/fetch-data", JSONPLACEHOLDER, False),
+    "fan_out": ("/posts/titles?count=3", JSONPLACEHOLDER, True),
+    "timeouts": ("/users/1/overview", JSONPLACEHOLDER, True),
+}
+
+
+def expected(endpoint: str, fault: str) -> int:
+    _, _, shaped = ENDPOINTS[endpoint]
+    row = FAULTS[fault][1]
+    return CONTRACT[USABLE if row == WRONG_SHAPE and not shaped else row]
+
+
+def test_the_matrix_covers_every_row_of_the_contract() -> None:
+    assert {row for _, row in FAULTS.values()} == set(CONTRACT) - {USABLE}
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("fault", FAULTS)
+@pytest.mark.parametrize("endpoint", ENDPOINTS)
+async def test_every_upstream_fault_gets_its_documented_status_and_leaks_nothing(
+    endpoint: str, fault: str, respx_mock: respx.MockRouter
+) -> None:
+    path, upstream, _ = ENDPOINTS[endpoint]
+    behaviour, asked = FAULTS[fault][0], []
+
+    async def upstream_call(request: httpx.Request) -> httpx.Response:
+        asked.append(request.url)
+        answer = behaviour(request)
+        return await answer if inspect.isawaitable(answer) else answer  # type: ignore[no-any-return]
+
+    respx_mock.route(url__startswith=upstream).mock(side_effect=upstream_call)
+    async with app_client(load(endpoint).app) as client:
+        response = await client.get(path)
+
+    assert asked, "the fault reached the endpoint"
+    assert response.status_code == expected(endpoint, fault)
+    if response.status_code != 200:
+        assert list(response.json()) == ["detail"]
+        assert SECRET not in response.text
+        assert not any(SECRET in value for value in response.headers.values())
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("endpoint", ENDPOINTS)
+async def test_a_body_without_end_is_read_no_further_than_the_limit(
+    endpoint: str, respx_mock: respx.MockRouter
+) -> None:
+    path, upstream, _ = ENDPOINTS[endpoint]
+    sent: list[int] = []
+
+    async def counted() -> AsyncIterator[bytes]:
+        async for chunk in forever():
+            sent.append(len(chunk))
+            yield chunk
+
+    respx_mock.route(url__startswith=upstream).mock(
+        side_effect=lambda request: httpx.Response(200, content=counted())
+    )
+    module = load(endpoint)
+    async with app_client(module.app) as client:
+        assert (await client.get(path)).status_code == 502
+    calls = 1 if endpoint in ("external_api", "fetch_data") else 3
+    assert sum(sent) <= calls * (module.get_json.__globals__["MAX_BODY"] + 65536)
+
+
+# --- database faults ---------------------------------------------------------------------
+
+DATABASE_APPS = ["users_db", "users_sqlalchemy", "dependencies"]
+INJECTIONS = [
+    "1 OR 1=1",
+    "1; DROP TABLE users",
+    "1' OR '1'='1",
+    "1 UNION SELECT name FROM sqlite_master",
+    "'; DELETE FROM users; --",
+    "Robert'); DROP TABLE users;--",
+]
+
+
+def by_id(app_name: str, user: str) -> list[tuple[str, str, dict[str, str] | None]]:
+    """The app's requests that take a user's id, with `user` as the id."""
+    if app_name == "dependencies":
+        return [("PUT", f"/users/{user}/name", {"name": "A new name"})]
+    return [("GET", f"/users/{user}", None)]
+
+
+def every_request(app_name: str) -> list[tuple[str, str, dict[str, str] | None]]:
+    listing = [] if app_name == "dependencies" else [("GET", "/users", None)]
+    return [*listing, *by_id(app_name, "1")]
+
+
+def table(url: str) -> list[tuple[object, ...]]:
+    with closing(sqlite3.connect(url.removeprefix("sqlite+aiosqlite:///"))) as database:
+        return database.execute("SELECT * FROM users ORDER BY id").fetchall()
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("user", ["11", "12", str(2**63 - 1)])
+@pytest.mark.parametrize("app_name", DATABASE_APPS)
+async def test_a_missing_row_is_404(app_name: str, user: str, database_url: str) -> None:
+    before = table(database_url)
+    async with app_client(load(app_name).app) as client:
+        for method, path, body in by_id(app_name, user):
+            response = await client.request(method, path, json=body)
+            assert response.status_code == 404
+            assert response.json() == {"detail": f"No user with id {user}."}
+    assert table(database_url) == before
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("user", ["abc", "1.5", "1e3", "0x1", "\u0661", "0", "-1", str(2**63)])
+@pytest.mark.parametrize("app_name", DATABASE_APPS)
+async def test_an_id_that_is_not_an_integer_is_422(
+    app_name: str, user: str, database_url: str
+) -> None:
+    before = table(database_url)
+    async with app_client(load(app_name).app) as client:
+        for method, path, body in by_id(app_name, user):
+            response = await client.request(method, path, json=body)
+            assert response.status_code == 422
+            assert response.json()["detail"][0]["loc"] == ["path", "user_id"]
+    assert table(database_url) == before
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("attempt", INJECTIONS)
+@pytest.mark.parametrize("app_name", DATABASE_APPS)
+async def test_sql_injection_in_every_parameter_leaves_the_table_intact(
+    app_name: str, attempt: str, database_url: str
+) -> None:
+    before = table(database_url)
+    async with app_client(load(app_name).app) as client:
+        for method, path, body in by_id(app_name, attempt):  # the id: refused before any SQL
+            response = await client.request(method, path, json=body)
+            assert response.status_code == 422
+        if app_name == "dependencies":  # the new name: stored as the text it is, nothing more
+            response = await client.put("/users/3/name", json={"name": attempt})
+            assert (response.status_code, response.json()["name"]) == (200, attempt)
+            before[2] = (3, attempt, *before[2][2:])
+    assert table(database_url) == before
+    assert len(before) == 10
+
+
+@pytest.fixture
+def unavailable(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[str]:
+    """A database URL that cannot serve: a missing folder, a missing file, a locked file."""
+    if request.param == "missing folder":
+        monkeypatch.setenv("DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path}/none/app.db")
+        yield request.param
+    elif request.param == "missing file":
+        monkeypatch.setenv("DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path}/app.db")
+        yield request.param
+    else:
+        url = seeded_database(tmp_path)
+        monkeypatch.setenv("DATABASE_URL", url)
+        with closing(sqlite3.connect(url.removeprefix("sqlite+aiosqlite:///"))) as locker:
+            locker.isolation_level = None
+            locker.execute("BEGIN EXCLUSIVE")  # nobody else reads or writes until it ends
+            yield request.param
+            locker.execute("ROLLBACK")
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize(
+    "unavailable", ["missing folder", "missing file", "locked file"], indirect=True
+)
+@pytest.mark.parametrize("app_name", DATABASE_APPS)
+async def test_an_unavailable_database_is_a_clear_503(
+    app_name: str, unavailable: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    module = load(app_name)
+    module.BUSY_TIMEOUT = 0  # type: ignore[attr-defined]  # give up on a lock at once, not in 5 real s
+    async with app_client(module.app) as client:
+        for method, path, body in every_request(app_name):
+            response = await client.request(method, path, json=body)
+            assert response.status_code == 503, (unavailable, path)
+            assert response.json() == {"detail": "The database is unavailable."}
+            assert response.headers["retry-after"] == "5"
+    assert "the database is unavailable" in caplog.text  # the cause is logged, not sent
+    # aiosqlite, when a connection fails to open, stops its worker thread without waiting for
+    # it; were this test's loop to close first, that thread would fail in a later test.
+    await asyncio.to_thread(join_sqlite_threads)
+
+
+def join_sqlite_threads() -> None:
+    for thread in threading.enumerate():
+        if thread.name.endswith("(_connection_worker_thread)"):
+            thread.join(timeout=5)
+            assert not thread.is_alive(), "a database connection the app never closed"
