@@ -10,7 +10,10 @@ SETUP := $(VENV)/.set-up-from-lock
 # about this site, and silencing it this way keeps every real warning visible.
 export NO_MKDOCS_2_WARNING := 1
 
-.PHONY: serve test build lock clean update-docs lint bench setup repeat
+# Test runs write nothing into the repository, bytecode caches included (.ci/run checks).
+TEST_ENV := PYTHONDONTWRITEBYTECODE=1
+
+.PHONY: serve test build lock clean update-docs lint bench setup repeat mutate
 
 serve: $(SETUP) ## set up, then serve the site on http://127.0.0.1:8000 with live reload
 	$(BIN)/mkdocs serve --dev-addr 127.0.0.1:8000
@@ -18,7 +21,7 @@ serve: $(SETUP) ## set up, then serve the site on http://127.0.0.1:8000 with liv
 # Two workers, each running whole files (a page's blocks share one namespace); pytest-randomly
 # picks a new order every run and prints its seed: `-p randomly -p "randomly_seed=N"` repeats it.
 test: $(SETUP) ## set up, then run every page and every test
-	$(BIN)/python -m pytest -n 2 --dist loadfile
+	$(TEST_ENV) $(BIN)/python -m pytest -n 2 --dist loadfile
 
 setup: $(SETUP) ## set up .venv from requirements.lock (serve and test do this first)
 
@@ -27,11 +30,14 @@ setup: $(SETUP) ## set up .venv from requirements.lock (serve and test do this f
 RUNS ?= 20
 repeat: $(SETUP) ## run make test's suite RUNS times in a row (default 20)
 	@for run in $$(seq $(RUNS)); do \
-		output=$$($(BIN)/python -m pytest -n 2 --dist loadfile 2>&1) \
+		output=$$($(TEST_ENV) $(BIN)/python -m pytest -n 2 --dist loadfile 2>&1) \
 			|| { echo "$$output"; echo "run $$run of $(RUNS) failed"; exit 1; }; \
 		echo "run $$run of $(RUNS): $$(echo "$$output" | grep -o 'randomly-seed=[0-9]*'):" \
 			"$$(echo "$$output" | tail -n 1 | tr -d '=')"; \
 	done
+
+mutate: $(SETUP) ## break snippets and pages on purpose; every break must fail the tests
+	$(TEST_ENV) $(BIN)/python mutations.py
 
 build: $(SETUP) ## write the site to site/
 	$(BIN)/mkdocs build --strict

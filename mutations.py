@@ -1,0 +1,241 @@
+"""`make mutate`: break the guide on purpose, one fault at a time, and check that the
+verification notices every one.
+
+Each mutation changes one snippet, page or setting in a copy of the repository, then runs the
+tests that cover it. A mutation is caught when those tests fail; the run prints a table and
+`caught/total`, and fails unless every mutation was caught. Before any of it, the same tests
+run on the unchanged copy and must pass, so a failure means the mutation, not the set-up.
+The repository itself is never touched."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+
+
+@dataclass(frozen=True)
+class Mutation:
+    name: str
+    path: str  # the file it changes, relative to the repository
+    old: str  # text found exactly once in that file
+    new: str
+    tests: tuple[str, ...]  # what `make test` runs that covers it
+
+
+MUTATIONS = [
+    Mutation(
+        "a returned value",
+        "snippets/async_endpoint.py",
+        '"This is an async response!"',
+        '"This is an async reply!"',
+        ("docs/async_endpoint.md",),
+    ),
+    Mutation(
+        "a status code: a timeout answered 502, not 504",
+        "snippets/upstream_errors.py",
+        'raise HTTPException(status.HTTP_504_GATEWAY_TIMEOUT, "The upstream timed out.")',
+        'raise HTTPException(status.HTTP_502_BAD_GATEWAY, "The upstream timed out.")',
+        ("docs/upstream_errors.md", "tests/test_faults.py"),
+    ),
+    Mutation(
+        "a sleep duration",
+        "snippets/parallel_tasks.py",
+        "await asyncio.sleep(3)",
+        "await asyncio.sleep(4)",
+        ("docs/parallel_tasks.md",),
+    ),
+    Mutation(
+        "a deadline",
+        "snippets/timeouts.py",
+        "DEADLINE = 2.0",
+        "DEADLINE = 3.0",
+        ("docs/timeouts.md",),
+    ),
+    Mutation(
+        "a concurrency limit",
+        "snippets/fan_out.py",
+        "IN_FLIGHT = 5",
+        "IN_FLIGHT = 6",
+        ("docs/fan_out.md",),
+    ),
+    Mutation(
+        "a shown response",
+        "docs/users.md",
+        '{"id": 1, "name": "Leanne Graham", "username": "Bret", "email": "Sincere@april.biz"}\n```',
+        '{"id": 1, "name": "Leanne Graham", "username": "Bret", "email": "leanne@april.biz"}\n```',
+        ("docs/users.md",),
+    ),
+    Mutation(
+        "a shown status line",
+        "docs/upstream_errors.md",
+        "HTTP/1.1 502 Bad Gateway\ncontent-type: application/json\n\n"
+        '{"detail": "The upstream answered 404."}',
+        "HTTP/1.1 503 Service Unavailable\ncontent-type: application/json\n\n"
+        '{"detail": "The upstream answered 404."}',
+        ("docs/upstream_errors.md",),
+    ),
+    Mutation(
+        "a removed include",
+        "docs/fetch_data.md",
+        '```python title="snippets/fetch_data.py"\n--8<-- "fetch_data.py"\n```\n',
+        "",
+        ("docs/fetch_data.md", "tests/test_guards.py"),
+    ),
+    Mutation(
+        "an include of a section that does not exist",
+        "docs/users.md",
+        '--8<-- "users_db.py:unavailable"',
+        '--8<-- "users_db.py:unavailble"',
+        ("docs/users.md", "tests/test_guards.py"),
+    ),
+    Mutation(
+        "a skipped block without a reason",
+        "docs/async_endpoint.md",
+        '<!-- skip: next "serves until you stop it with Ctrl+C" -->',
+        "<!-- skip: next -->",
+        ("docs/async_endpoint.md",),
+    ),
+    Mutation(
+        "a Python block the runner would not see",
+        "docs/parallel_tasks.md",
+        "```python\nfrom parallel_tasks import task_1, task_2\n",
+        "```py\nfrom parallel_tasks import task_1, task_2\n",
+        ("docs/parallel_tasks.md", "tests/test_guards.py"),
+    ),
+    Mutation(
+        "a lifespan forgotten",
+        "snippets/fetch_data.py",
+        "app = FastAPI(lifespan=lifespan)",
+        "app = FastAPI()",
+        ("docs/fetch_data.md",),
+    ),
+    Mutation(
+        "the upstream's words passed on",
+        "snippets/upstream_errors.py",
+        'detail = f"The upstream answered {response.status_code}."',
+        'detail = f"The upstream answered {response.status_code}: {await response.aread()!r}."',
+        ("tests/test_faults.py",),
+    ),
+    Mutation(
+        "no cap on the body",
+        "snippets/upstream_errors.py",
+        "MAX_BODY = 1_048_576",
+        "MAX_BODY = 8 * 1_048_576",
+        ("docs/upstream_errors.md", "tests/test_faults.py"),
+    ),
+    Mutation(
+        "no 503 for an unavailable database",
+        "snippets/users_db.py",
+        "@app.exception_handler(sqlite3.OperationalError)\n",
+        "",
+        ("tests/test_faults.py",),
+    ),
+    Mutation(
+        "ids too large for SQLite let through",
+        "snippets/users_db.py",
+        "Path(gt=0, le=2**63 - 1)",
+        "Path(gt=0)",
+        ("tests/test_faults.py",),
+    ),
+    Mutation(
+        "a claim in a table the code does not keep",
+        "docs/upstream_errors.md",
+        "| does not connect or answer in time | 504 Gateway Timeout |",
+        "| does not connect or answer in time | 503 Service Unavailable |",
+        ("tests/test_faults.py",),
+    ),
+    Mutation(
+        "a broken link",
+        "docs/index.md",
+        "[Async endpoints](async_endpoint.md)**",
+        "[Async endpoints](async_endpoints.md)**",
+        ("tests/test_site.py",),
+    ),
+]
+
+
+def copy_of_repository(into: Path) -> Path:
+    """The tracked files, as they are in the working tree; nothing else (no .venv, no site)."""
+    listed = subprocess.run(
+        ["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True
+    ).stdout.decode()
+    for name in filter(None, listed.split("\0")):
+        source = ROOT / name
+        if source.is_file():
+            (into / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, into / name)
+    return into
+
+
+def pytest(copy: Path, tests: tuple[str, ...]) -> subprocess.CompletedProcess[str]:
+    # The set-up's commands first on PATH, as `make` runs them (the site tests call mkdocs).
+    path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"
+    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1", "PATH": path}
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:randomly", *tests],
+        cwd=copy,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+
+
+def first_failure(output: str) -> str:
+    """The first test pytest reports failed or in error, from its short summary."""
+    match = re.search(r"^(?:FAILED|ERROR) (.+?)(?: - .*)?$", output, re.MULTILINE)
+    return match[1] if match else "?"
+
+
+def main() -> int:
+    with tempfile.TemporaryDirectory(prefix="mutate-") as scratch:
+        baseline = copy_of_repository(Path(scratch) / "baseline")
+        every_test = tuple(sorted({test for mutation in MUTATIONS for test in mutation.tests}))
+        unchanged = pytest(baseline, every_test)
+        if unchanged.returncode != 0:
+            print(unchanged.stdout + unchanged.stderr)
+            print("the unchanged copy fails: fix that before mutating it")
+            return 1
+
+        rows, caught = [], 0
+        for number, mutation in enumerate(MUTATIONS, 1):
+            copy = Path(scratch) / f"mutant-{number}"
+            shutil.copytree(baseline, copy)
+            target = copy / mutation.path
+            text = target.read_text(encoding="utf-8")
+            if text.count(mutation.old) != 1:
+                print(
+                    f"mutation {mutation.name!r} no longer applies: its text is not in "
+                    f"{mutation.path} exactly once"
+                )
+                return 1
+            target.write_text(text.replace(mutation.old, mutation.new), encoding="utf-8")
+            started = time.perf_counter()
+            run = pytest(copy, mutation.tests)
+            seconds = time.perf_counter() - started
+            verdict = "caught" if run.returncode in (1, 2) else f"SURVIVED (exit {run.returncode})"
+            caught += run.returncode in (1, 2)
+            failure = first_failure(run.stdout) if run.returncode else "-"
+            rows.append((mutation.name, mutation.path, verdict, failure, f"{seconds:.1f}"))
+            shutil.rmtree(copy)
+
+    print("| mutation | file | verdict | first test to fail | s |")
+    print("| --- | --- | --- | --- | ---: |")
+    for row in rows:
+        print("| " + " | ".join(row) + " |")
+    print(f"\ncaught/total: {caught}/{len(MUTATIONS)}")
+    return 0 if caught == len(MUTATIONS) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
