@@ -231,7 +231,7 @@ async def test_a_missing_row_is_404(app_name: str, user: str, database_url: str)
 @pytest.mark.asyncio
 @pytest.mark.parametrize("user", ["abc", "1.5", "1e3", "0x1", "\u0661", "0", "-1", str(2**63)])
 @pytest.mark.parametrize("app_name", DATABASE_APPS)
-async def test_an_id_that_is_not_an_integer_is_422(
+async def test_an_id_that_is_not_a_positive_64_bit_integer_is_422(
     app_name: str, user: str, database_url: str
 ) -> None:
     before = table(database_url)
