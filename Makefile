@@ -15,7 +15,7 @@ TEST_ENV := PYTHONDONTWRITEBYTECODE=1
 
 .PHONY: serve test build lock clean update-docs lint bench setup repeat mutate
 
-serve: $(SETUP) ## set up, then serve the site on http://127.0.0.1:8000 with live reload
+serve: $(SETUP) ## set up, then serve the site on http://127.0.0.1:8000/async-fastapi-tested/ (the path of site_url), with live reload
 	$(BIN)/mkdocs serve --dev-addr 127.0.0.1:8000
 
 # Two workers, each running whole files (a page's blocks share one namespace); pytest-randomly
