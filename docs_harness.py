@@ -20,7 +20,6 @@ import difflib
 import importlib.util
 import inspect
 import ipaddress
-import itertools
 import json
 import os
 import re
@@ -817,18 +816,20 @@ def page_as_module(page: Path, root: Path = ROOT) -> str:
     return "\n".join(lines) + "\n"
 
 
+def page_address(page: Path, root: Path = ROOT) -> str:
+    """A page's address within the built site: docs/users.md at users/, docs/index.md at ''."""
+    relative = page.relative_to(root / "docs").with_suffix("").as_posix()
+    return relative.removesuffix("index") if relative.endswith("index") else f"{relative}/"
+
+
 def load_snippet(name: str, root: Path = ROOT) -> ModuleType:
-    """snippets/<name>.py loaded by its path, as outside code would, under a name of its own:
-    a fresh module, and app, on every call."""
-    loaded = next(counter)
+    """snippets/<name>.py loaded by its path, as outside code would, under a name of its own
+    and outside sys.modules: a fresh module, and app, on every call."""
     spec = importlib.util.spec_from_file_location(
-        f"loaded_{name}_{loaded}", root / "snippets" / f"{name}.py"
+        f"loaded_{name}", root / "snippets" / f"{name}.py"
     )
     assert spec is not None
     assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
-
-
-counter = itertools.count()

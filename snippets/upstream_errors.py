@@ -1,6 +1,7 @@
 """Calling an upstream that may fail: every failure becomes a clear 502 or 504, never a 500."""
 
 import asyncio
+import functools
 import logging
 from typing import Any
 
@@ -28,7 +29,7 @@ async def get_json(client: httpx.AsyncClient, url: str, shape: Any = Any) -> Any
         logger.warning("GET %s failed: %r", url, error)
         raise HTTPException(status.HTTP_502_BAD_GATEWAY, "The upstream is unreachable.") from error
     try:
-        return TypeAdapter(shape).validate_json(body)
+        return adapter(shape).validate_json(body)
     except ValidationError as error:  # not JSON, or not the JSON this endpoint can use
         logger.warning("GET %s sent a body this app cannot use: %s", url, error)
         not_json = error.errors()[0]["type"] == "json_invalid"
@@ -36,6 +37,12 @@ async def get_json(client: httpx.AsyncClient, url: str, shape: Any = Any) -> Any
         raise HTTPException(
             status.HTTP_502_BAD_GATEWAY, f"The upstream sent a body that is {detail}."
         ) from error
+
+
+@functools.cache
+def adapter(shape: Any) -> TypeAdapter[Any]:
+    """A validator for `shape`, built once per shape rather than once per call."""
+    return TypeAdapter(shape)
 
 
 async def read_body(client: httpx.AsyncClient, url: str) -> bytes:

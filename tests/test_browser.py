@@ -30,7 +30,7 @@ from playwright.sync_api import (
     sync_playwright,
 )
 
-from docs_harness import ROOT
+from docs_harness import ROOT, page_address
 
 DOCS = ROOT / "docs"
 PAGES = sorted(DOCS.rglob("*.md"))
@@ -67,11 +67,6 @@ GITHUB_ANSWERS = {
     GITHUB_API: (200, {"stargazers_count": 42, "forks_count": 7, "default_branch": "main"}),
     f"{GITHUB_API}/releases/latest": (404, {"message": "Not Found", "status": "404"}),
 }
-
-
-def address(page: Path) -> str:
-    relative = page.relative_to(DOCS).with_suffix("").as_posix()
-    return relative.removesuffix("index") if relative.endswith("index") else f"{relative}/"
 
 
 class SiteHandler(SimpleHTTPRequestHandler):
@@ -202,7 +197,7 @@ def test_every_page_renders_without_errors(
     visit: tuple[Page, Visit], site_url: str, screenshots: Path, source: Path
 ) -> None:
     page, seen = visit
-    response = page.goto(urljoin(site_url, address(source)), wait_until="networkidle")
+    response = page.goto(urljoin(site_url, page_address(source)), wait_until="networkidle")
     assert response is not None
     assert response.status == 200
 

@@ -9,7 +9,8 @@ import pytest
 import respx
 from fastapi import FastAPI
 
-from docs_harness import load_snippet, seeded_database
+from docs_harness import load_snippet as load
+from docs_harness import seeded_database
 from testing import app_client
 
 APPS = ["async_endpoint", "parallel_tasks", "fetch_data", "external_api", "users_db"]
@@ -19,9 +20,6 @@ UPSTREAM_APPS = {
     "fetch_data": ("/fetch-data", "https://jsonplaceholder.typicode.com/posts"),
     "external_api": ("/external-api", "https://nonexistent-api.com/data"),
 }
-
-
-load = load_snippet
 
 
 @pytest.mark.parametrize("name", APPS)

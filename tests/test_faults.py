@@ -20,6 +20,7 @@ import httpx
 import pytest
 import respx
 
+import upstream_errors
 from docs_harness import JSONPLACEHOLDER, ROOT, seeded_database
 from docs_harness import load_snippet as load
 from testing import app_client
@@ -175,14 +176,12 @@ async def test_a_body_without_end_is_read_no_further_than_the_limit(
             sent.append(len(chunk))
             yield chunk
 
-    respx_mock.route(url__startswith=upstream).mock(
+    route = respx_mock.route(url__startswith=upstream).mock(
         side_effect=lambda request: httpx.Response(200, content=counted())
     )
-    module = load(endpoint)
-    async with app_client(module.app) as client:
+    async with app_client(load(endpoint).app) as client:
         assert (await client.get(path)).status_code == 502
-    calls = 1 if endpoint in ("external_api", "fetch_data") else 3
-    assert sum(sent) <= calls * (module.get_json.__globals__["MAX_BODY"] + 65536)
+    assert sum(sent) <= route.call_count * (upstream_errors.MAX_BODY + 65536)
 
 
 # --- database faults ---------------------------------------------------------------------

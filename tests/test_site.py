@@ -9,7 +9,7 @@ from pathlib import Path
 
 import yaml  # type: ignore[import-untyped]  # mkdocs' dependency; no stubs installed
 
-from docs_harness import ROOT, includes, snippet_section
+from docs_harness import ROOT, includes, page_address, snippet_section
 
 DOCS = ROOT / "docs"
 PAGES = sorted(DOCS.rglob("*.md"))
@@ -21,14 +21,8 @@ SEARCH_INDEX = {
 }
 
 
-def address(page: Path) -> str:
-    """A page's address within the site: docs/users.md at users/, docs/index.md at the root."""
-    relative = page.relative_to(DOCS).with_suffix("").as_posix()
-    return relative.removesuffix("index") if relative.endswith("index") else f"{relative}/"
-
-
 def built(site: Path, page: Path) -> Path:
-    return site / address(page) / "index.html"
+    return site / page_address(page) / "index.html"
 
 
 def article(path: Path) -> str:
@@ -61,7 +55,7 @@ def test_search_indexes_every_page(built_site: tuple[str, Path]) -> None:
     path, key = SEARCH_INDEX[engine]
     entries = json.loads((site / path).read_text(encoding="utf-8"))[key]
     pages = {entry["location"].partition("#")[0] for entry in entries}
-    assert pages == {address(page) for page in PAGES}
+    assert pages == {page_address(page) for page in PAGES}
 
 
 def test_an_unknown_address_gets_the_guides_404_page(built_site: tuple[str, Path]) -> None:
