@@ -21,6 +21,7 @@ import importlib.util
 import inspect
 import ipaddress
 import json
+import logging
 import os
 import re
 import socket
@@ -35,10 +36,12 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+import h11
 import httpx
 import looptime
 import pytest
 import respx
+import uvicorn
 from _pytest._code.code import ExceptionInfo, Traceback
 
 # pytest's own assert rewriting, applied to blocks as it is to test modules. The import is
@@ -57,7 +60,17 @@ JSONPLACEHOLDER = "https://jsonplaceholder.typicode.com"
 
 #: What the pytest run did with the pages, for the summary at its end.
 totals: defaultdict[str, float] = defaultdict(float)
-totals.update(dict.fromkeys(("python blocks passed", "exchanges verified", "pages"), 0.0))
+totals.update(
+    dict.fromkeys(
+        (
+            "python blocks passed",
+            "exchanges verified in process",
+            "exchanges verified over a socket",
+            "pages",
+        ),
+        0.0,
+    )
+)
 skipped: list[str] = []  # "docs/page.md:LINE: reason", for each block skipped
 
 
@@ -154,8 +167,9 @@ class PageItem(SybilItem):
             totals["python blocks passed"] += 1
         elif len(updates) > rewrites_before:  # `make update-docs` rewrote what it showed
             totals["responses rewritten"] += 1
-        elif isinstance(self.example.parsed, Exchange):
-            totals["exchanges verified"] += 1
+        elif isinstance(self.example.parsed, Exchange):  # answered as shown, both ways
+            totals["exchanges verified in process"] += 1
+            totals["exchanges verified over a socket"] += 1
 
     def repr_failure(self, excinfo: ExceptionInfo[BaseException], style: Any = None) -> Any:
         """A block is module-level code: pytest's long style would print the page from line 1."""
@@ -182,10 +196,16 @@ def new_loop() -> asyncio.AbstractEventLoop:
 
 
 class Page:
-    """What a page runs against: its event loop, its upstreams and its database."""
+    """What a page runs against: its event loop, its upstreams and its database.
+
+    A second event loop, also on a virtual clock, serves the page's `app` with uvicorn for each
+    exchange's check over a socket; it runs only while the page's own loop does not, so those
+    checks never move the page's clock (uvicorn's shutdown alone waits 0.1 s, and a page's
+    `loop.time()` differences are exact only while its clock holds round numbers)."""
 
     def __init__(self) -> None:
         self.runner = asyncio.Runner(loop_factory=new_loop)
+        self.server_runner = asyncio.Runner(loop_factory=new_loop)
         self.resources = ExitStack()
         self.updates: list[tuple[tuple[int, int], str]] = []  # for `make update-docs`
 
@@ -198,6 +218,7 @@ class Page:
         self.resources.enter_context(
             environment(DATABASE_URL=database_url, FILES_DIR=files, **NO_PROXIES)
         )
+        self.resources.callback(self.server_runner.close)
         self.resources.callback(self.runner.close)  # closed first: nothing runs after it
 
     def close(self) -> None:
@@ -445,34 +466,55 @@ class ExchangeParser:
 
 
 def check(example: Example) -> str | None:
-    """Send the shown request to the page's `app`; describe any difference from the page."""
+    """Send the shown request to the page's `app` twice, in-process and over a socket; describe
+    every difference from the page, and every exception the app raised while serving it."""
     exchange: Exchange = example.parsed
     app = example.namespace.get("app")
     if app is None:
         return f"{exchange.place}: the page defines no `app` before this exchange"
     page: Page = example.namespace["__page__"]
-    response, raised = page.runner.run(send(app, exchange.request))
+    answers = {
+        IN_PROCESS: page.runner.run(send(app, exchange.request)),
+        OVER_A_SOCKET: page.server_runner.run(send_over_a_socket(app, exchange.request)),
+    }
     expected = render(exchange.response, exchange.response)
-    actual = render(as_message(response), exchange.response)
-    if expected == actual:
+    actual = {
+        way: render(as_message(response), exchange.response)
+        for way, (response, _) in answers.items()
+    }
+    # A page that shows a 500 shows the app failing: there, and only there, it may raise.
+    may_raise = STATUS_LINE.fullmatch(exchange.response.first_line)["status"] == "500"  # type: ignore[index]
+    raised = {way: errors for way, (_, errors) in answers.items() if errors and not may_raise}
+    if set(actual.values()) == {expected} and not raised:
         return None
-    if os.environ.get("DOCS_UPDATE") == "1":
+    agreed = len(set(actual.values())) == 1
+    if os.environ.get("DOCS_UPDATE") == "1" and agreed and not raised:
+        response = answers[IN_PROCESS][0]
         page.updates.append((exchange.response_block, restyled(response, exchange.response)))
         return None
-    diff = difflib.unified_diff(
-        expected.splitlines(),
-        actual.splitlines(),
-        "shown on the page",
-        "sent by the app",
-        lineterm="",
-    )
-    report = [f"{exchange.place}: {exchange.request.first_line} answered differently", *diff]
-    if raised is not None:
-        report += ["", "The app raised:", *traceback.format_exception(raised)]
+    report = [f"{exchange.place}: {exchange.request.first_line} answered differently"]
+    if not set(actual.values()) - {expected}:
+        report = [f"{exchange.place}: {exchange.request.first_line} answered as shown, but"]
+    for way, answer in actual.items():
+        if answer != expected:
+            report += ["", f"{way}:"]
+            report += difflib.unified_diff(
+                expected.splitlines(),
+                answer.splitlines(),
+                "shown on the page",
+                "sent by the app",
+                lineterm="",
+            )
+        if way in raised:
+            report += ["", f"{way}, the app raised:", *raised[way]]
     return "\n".join(report)
 
 
-async def send(app: Any, request: Message) -> tuple[httpx.Response, Exception | None]:
+IN_PROCESS = "in-process (httpx.ASGITransport)"
+OVER_A_SOCKET = "over a socket (uvicorn on 127.0.0.1)"
+
+
+async def send(app: Any, request: Message) -> tuple[httpx.Response, list[str]]:
     """Send a shown request through `httpx.ASGITransport`, with the app's lifespan entered
     and its state handed to the request, as a server would.
 
@@ -503,7 +545,93 @@ async def send(app: Any, request: Message) -> tuple[httpx.Response, Exception | 
                 headers=list(request.headers),
                 content=request.body.encode() or None,
             )
-    return response, raised[0] if raised else None
+    return response, ["".join(traceback.format_exception(error)) for error in raised]
+
+
+async def send_over_a_socket(app: Any, request: Message) -> tuple[httpx.Response, list[str]]:
+    """Serve `app` with uvicorn on a free port of 127.0.0.1 and send the shown request over a
+    TCP connection, as a reader's client would.
+
+    The server is stopped once the response is in, and stopping waits for the app to finish,
+    background work after the response included; returned beside the response is every error
+    uvicorn logged meanwhile (an exception in the app, even one raised after the response)."""
+    errors = ErrorLog()
+    server_log = logging.getLogger("uvicorn.error")
+    server_log.addHandler(errors)
+    try:
+        with socket.socket() as listening:
+            listening.bind(("127.0.0.1", 0))
+            config = uvicorn.Config(app, lifespan="on", log_config=None, log_level="warning")
+            server = uvicorn.Server(config)
+            serving = asyncio.create_task(server.serve(sockets=[listening]))
+            try:
+                while not server.started:
+                    if serving.done():
+                        raise RuntimeError("uvicorn stopped before it started:\n" + errors.text())
+                    await asyncio.sleep(0.01)
+                response = await http_over_tcp(listening.getsockname(), request)
+            finally:
+                server.should_exit = True
+                await serving
+    finally:
+        server_log.removeHandler(errors)
+    return response, errors.entries
+
+
+class ErrorLog(logging.Handler):
+    """Every record of level ERROR and above, formatted with its traceback."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.entries: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.entries.append(logging.Formatter().format(record))
+
+    def text(self) -> str:
+        return "\n".join(self.entries)
+
+
+async def http_over_tcp(address: tuple[str, int], request: Message) -> httpx.Response:
+    """One HTTP/1.1 request on a new TCP connection, spoken with h11 rather than httpx, so that
+    nothing a page mocks in httpx (respx) can stand between the client and the server."""
+    match = REQUEST_LINE.fullmatch(request.first_line)
+    assert match is not None
+    host, port = address
+    body = request.body.encode()
+    headers = [("host", f"{host}:{port}"), *request.headers]
+    if body:
+        headers.append(("content-length", str(len(body))))
+    client = h11.Connection(h11.CLIENT)
+    reader, writer = await asyncio.open_connection(host, port)
+    try:
+        writer.write(
+            client.send(
+                h11.Request(method=match["method"], target=match["target"], headers=headers)
+            )
+            or b""
+        )
+        writer.write(client.send(h11.Data(data=body)) or b"" if body else b"")
+        writer.write(client.send(h11.EndOfMessage()) or b"")
+        await writer.drain()
+        status, received, content = 0, [], bytearray()
+        while True:
+            event = client.next_event()
+            if event is h11.NEED_DATA:
+                client.receive_data(await reader.read(65536))
+            elif isinstance(event, h11.Response):
+                status = event.status_code
+                received = [
+                    (name.decode(), value.decode("latin-1")) for name, value in event.headers
+                ]
+            elif isinstance(event, h11.Data):
+                content += event.data
+            elif isinstance(event, h11.EndOfMessage):
+                break
+    finally:
+        writer.close()
+        await writer.wait_closed()
+    return httpx.Response(status, headers=received, content=bytes(content))
 
 
 def restyled(response: httpx.Response, shown: Message) -> str:

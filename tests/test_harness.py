@@ -337,8 +337,82 @@ def test_a_shown_500_is_checked_like_any_response(tmp_path: Path) -> None:
         run_page(tmp_path, COUNTING_APP + promised)
     report = failed.value.result
     assert "+HTTP/1.1 500 Internal Server Error" in report
-    assert "The app raised:" in report
-    assert "RuntimeError: a bug in the app" in report
+    for way in ("in-process (httpx.ASGITransport)", "over a socket (uvicorn on 127.0.0.1)"):
+        assert f"{way}, the app raised:" in report
+    assert report.count("RuntimeError: a bug in the app") == 2
+
+
+WHERE_APP = f"""
+{FENCE}python
+from fastapi import BackgroundTasks, FastAPI, Request
+
+app = FastAPI()
+
+
+@app.get("/where")
+async def where(request: Request) -> dict[str, str]:
+    return {{"host": request.url.hostname or ""}}
+
+
+def audit() -> None:
+    raise RuntimeError("the audit log is full")
+
+
+@app.post("/orders", status_code=202)
+async def order(background: BackgroundTasks) -> dict[str, str]:
+    background.add_task(audit)
+    return {{"status": "accepted"}}
+{FENCE}
+"""
+
+
+def test_every_exchange_is_also_sent_over_a_socket_to_uvicorn(tmp_path: Path) -> None:
+    exchange = f"""
+    {FENCE}http
+    GET /where HTTP/1.1
+    {FENCE}
+
+    {FENCE}http
+    HTTP/1.1 200 OK
+
+    {{"host": "testserver"}}
+    {FENCE}
+    """
+    page = WHERE_APP + dedent(exchange)
+    with pytest.raises(SybilFailure) as failed:
+        run_page(tmp_path, page)
+    report = failed.value.result
+    fences = [number for number, line in enumerate(page.splitlines(), 1) if line == f"{FENCE}http"]
+    assert report.startswith(f"docs/page.md:{fences[1]}: GET /where HTTP/1.1 answered differently")
+    # Only the socket's answer differs: the test transport calls its host "testserver".
+    assert "in-process" not in report
+    assert "over a socket (uvicorn on 127.0.0.1):" in report
+    assert '-  "host": "testserver"' in report.splitlines()
+    assert '+  "host": "127.0.0.1"' in report.splitlines()
+
+
+def test_an_app_that_raises_after_the_response_fails_the_exchange_both_ways(
+    tmp_path: Path,
+) -> None:
+    exchange = f"""
+    {FENCE}http
+    POST /orders HTTP/1.1
+    {FENCE}
+
+    {FENCE}http
+    HTTP/1.1 202 Accepted
+
+    {{"status": "accepted"}}
+    {FENCE}
+    """
+    with pytest.raises(SybilFailure) as failed:
+        run_page(tmp_path, WHERE_APP + dedent(exchange))
+    report = failed.value.result
+    assert "POST /orders HTTP/1.1 answered as shown, but" in report
+    assert "in-process (httpx.ASGITransport), the app raised:" in report
+    assert "over a socket (uvicorn on 127.0.0.1), the app raised:" in report
+    assert "Exception in ASGI application" in report  # what uvicorn logged
+    assert report.count("RuntimeError: the audit log is full") == 2
 
 
 def test_an_exchange_needs_an_app(tmp_path: Path) -> None:
