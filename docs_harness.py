@@ -195,6 +195,13 @@ def new_loop() -> asyncio.AbstractEventLoop:
     return looptime.new_event_loop(noop_cycles=1000)
 
 
+def new_server_loop() -> asyncio.AbstractEventLoop:
+    """The loop that serves a page's app for its exchanges' checks over a socket: looptime's
+    default polling, since nothing there measures time, and a clock that moves on while bytes
+    are in flight changes no answer (the client has no timeout)."""
+    return looptime.new_event_loop()
+
+
 class Page:
     """What a page runs against: its event loop, its upstreams and its database.
 
@@ -205,7 +212,7 @@ class Page:
 
     def __init__(self) -> None:
         self.runner = asyncio.Runner(loop_factory=new_loop)
-        self.server_runner = asyncio.Runner(loop_factory=new_loop)
+        self.server_runner = asyncio.Runner(loop_factory=new_server_loop)
         self.resources = ExitStack()
         self.updates: list[tuple[tuple[int, int], str]] = []  # for `make update-docs`
 
@@ -734,7 +741,7 @@ def jsonplaceholder() -> respx.MockRouter:
         rows = json.loads(recording.read_text(encoding="utf-8"))
         collection = re.escape(f"{JSONPLACEHOLDER}/{recording.stem}")
         router.get(url__regex=rf"^{collection}(\?.*)?$").mock(side_effect=listing(rows))
-        router.get(url__regex=rf"^{collection}/(?P<key>\d+)$").mock(side_effect=item(rows))
+        router.get(url__regex=rf"^{collection}/(?P<key>[^/?]+)$").mock(side_effect=item(rows))
     return router
 
 
@@ -754,7 +761,7 @@ def item(rows: list[dict[str, Any]]) -> Any:
     by_id = {row["id"]: row for row in rows}
 
     def respond(request: httpx.Request, key: str) -> httpx.Response:
-        row = by_id.get(int(key))
+        row = by_id.get(int(key)) if key.isascii() and key.isdigit() else None  # as there
         return httpx.Response(200, json=row) if row else httpx.Response(404, json={})
 
     return respond
@@ -791,7 +798,17 @@ def seeded_database(directory: Path) -> str:
     path = directory / "app.db"
     with closing(sqlite3.connect(path)) as database:
         database.executescript(SEED_SQL.read_text(encoding="utf-8"))
-    return f"sqlite+aiosqlite:///{path}"
+    return sqlite_url(path)
+
+
+def sqlite_url(path: Path) -> str:
+    """The URL the apps take for an SQLite file: opened read-write, never created if missing."""
+    return f"sqlite+aiosqlite:///file:{path}?mode=rw&uri=true"
+
+
+def sqlite_path(url: str) -> Path:
+    """The file an SQLite URL from `sqlite_url` names."""
+    return Path(url.removeprefix("sqlite+aiosqlite:///file:").partition("?")[0])
 
 
 # --- no network --------------------------------------------------------------------------

@@ -32,7 +32,7 @@ def database_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     path = tmp_path / "users.db"
     with closing(sqlite3.connect(path)) as database:
         database.executescript(SEED_SQL.read_text(encoding="utf-8"))
-    url = f"sqlite+aiosqlite:///{path}"
+    url = f"sqlite+aiosqlite:///file:{path}?mode=rw&uri=true"  # never created if missing
     monkeypatch.setenv("DATABASE_URL", url)
     return url
 

@@ -16,6 +16,7 @@ from docs_harness import (
     scanned_python_fences,
     seeded_database,
     snippet_section,
+    sqlite_path,
 )
 
 DOCS = ROOT / "docs"
@@ -58,7 +59,7 @@ def test_every_include_names_a_file_and_section_that_exist(page: Path) -> None:
 
 def test_the_seed_database_holds_the_recorded_users(tmp_path: Path) -> None:
     url = seeded_database(tmp_path)
-    with closing(sqlite3.connect(url.removeprefix("sqlite+aiosqlite:///"))) as database:
+    with closing(sqlite3.connect(sqlite_path(url))) as database:
         rows = database.execute("SELECT id, name, username, email FROM users ORDER BY id")
         seeded = [dict(zip(("id", "name", "username", "email"), row, strict=True)) for row in rows]
     recorded = json.loads((RECORDINGS / "users.json").read_text(encoding="utf-8"))

@@ -15,7 +15,7 @@ import pytest
 from sybil import Document
 from sybil.example import SybilFailure
 
-from docs_harness import RECORDINGS, ROOT, pages, scanned_python_fences
+from docs_harness import RECORDINGS, ROOT, pages, scanned_python_fences, sqlite_path
 
 FENCE = "```"
 
@@ -533,7 +533,7 @@ def test_each_page_gets_a_fresh_database_and_gives_back_the_environment(
     import os
     from databases import Database
     url = os.environ["DATABASE_URL"]
-    async with Database(url) as database:
+    async with Database(url, uri=True) as database:
         count = await database.fetch_val("SELECT count(*) FROM users")
         await database.execute("DELETE FROM users")
     {FENCE}
@@ -542,7 +542,7 @@ def test_each_page_gets_a_fresh_database_and_gives_back_the_environment(
     second = run_page(tmp_path / "second", page)
     assert first["count"] == second["count"] == 10
     assert first["url"] != second["url"]
-    assert not Path(first["url"].removeprefix("sqlite+aiosqlite:///")).exists()
+    assert not sqlite_path(first["url"]).exists()
     assert os.environ.get("DATABASE_URL") == before
 
 
@@ -592,7 +592,7 @@ def project(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> Path:
     )
     pytester.makeini(
         "[pytest]\n"
-        "addopts = -p no:cacheprovider\n"
+        "addopts = -p no:cacheprovider -p no:schemathesis -p no:hypothesispytest\n"
         "asyncio_default_fixture_loop_scope = function\n"
         "filterwarnings = error\n"
     )
