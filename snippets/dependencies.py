@@ -1,18 +1,29 @@
 """A resource per request from a dependency with `yield`, and typed lifespan state: each request
-runs in one database transaction, committed if the endpoint returns, rolled back if it raises."""
+runs in one database transaction, committed before the response is sent if the endpoint
+returns, rolled back if it raises."""
 
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Annotated, TypedDict, cast
+from typing import Annotated, Any, TypedDict, cast
 
 from fastapi import Depends, FastAPI, HTTPException, Request, status
+from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field
-from sqlalchemy import func, select
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
+from starlette.middleware.body_limit import RequestBodyLimitMiddleware
 
-from users_db import BUSY_TIMEOUT, DEFAULT_DATABASE_URL, User, UserId, database_unavailable
+from client_input import MAX_JSON_BODY, NOT_JSON, TOO_LARGE, Detail, invalid_request
+from users_db import (
+    BUSY_TIMEOUT,
+    DEFAULT_DATABASE_URL,
+    NOT_FOUND,
+    UNAVAILABLE,
+    User,
+    UserId,
+    database_unavailable,
+)
 from users_sqlalchemy import UserRow
 
 
@@ -36,30 +47,44 @@ def lifespan_state(request: Request) -> State:
     return cast(State, request.scope["state"])  # the server's copy of what lifespan yielded
 
 
+# --8<-- [start:transaction]
 async def transaction(request: Request) -> AsyncIterator[AsyncSession]:
     """One session in one transaction per request; closed whatever the endpoint does."""
     async with lifespan_state(request)["sessions"]() as session, session.begin():
         yield session  # the endpoint runs here; an exception it raises comes back out here
 
 
-Transaction = Annotated[AsyncSession, Depends(transaction)]
+# scope="function": the code after `yield`, the commit, runs before the response is sent, so
+# a failed commit is the client's answer. FastAPI's default runs it after the response.
+Transaction = Annotated[AsyncSession, Depends(transaction, scope="function")]
+# --8<-- [end:transaction]
 
-app = FastAPI(lifespan=lifespan)
-app.add_exception_handler(OperationalError, database_unavailable)  # 503, as users_db's
+app = FastAPI(lifespan=lifespan, exception_handlers={RequestValidationError: invalid_request})
+app.add_middleware(RequestBodyLimitMiddleware, max_body_size=MAX_JSON_BODY)
+app.add_exception_handler(OperationalError, database_unavailable)  # as users_db's
 
 
 class NewName(BaseModel):
     name: Annotated[str, Field(min_length=1, max_length=100)]
 
 
-@app.put("/users/{user_id}/name")
+TAKEN: dict[int | str, dict[str, Any]] = {
+    status.HTTP_409_CONFLICT: {"model": Detail, "description": "Another user has that name"},
+}
+
+
+@app.put(
+    "/users/{user_id}/name",
+    responses={**NOT_FOUND, **TAKEN, **UNAVAILABLE, **TOO_LARGE, **NOT_JSON},
+)
 async def rename_user(user_id: UserId, new: NewName, session: Transaction) -> User:
     user = await session.get(UserRow, user_id)
     if user is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"No user with id {user_id}.")
     user.name = new.name
-    await session.flush()  # the change is made, inside the transaction
-    same_name = select(func.count()).where(UserRow.name == new.name)
-    if await session.scalar(same_name) != 1:  # a rule checked after the change
-        raise HTTPException(status.HTTP_409_CONFLICT, f"Another user is named {new.name!r}.")
+    try:
+        await session.flush()  # the UPDATE runs here; the database keeps names unique
+    except IntegrityError:
+        detail = f"Another user is named {new.name!r}."
+        raise HTTPException(status.HTTP_409_CONFLICT, detail) from None
     return User.model_validate(user, from_attributes=True)

@@ -5,14 +5,18 @@ import os
 import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Annotated
+from typing import Annotated, Any
 
 from databases import Database
 from fastapi import Depends, FastAPI, HTTPException, Path, Request, status
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./test.db"
+from client_input import Detail
+
+# A `file:` URI, so that SQLite takes `mode=rw`: open the file, never create an empty one in
+# its place when it is missing (a wrong path would otherwise serve "no such table" errors).
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///file:test.db?mode=rw&uri=true"
 BUSY_TIMEOUT = 5.0  # seconds a query waits for a database another connection has locked
 
 logger = logging.getLogger(__name__)
@@ -34,7 +38,7 @@ class User(BaseModel):
 async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Database]]:
     """Connect at start-up, disconnect at shutdown. The tables must already exist."""
     url = os.environ.get("DATABASE_URL", DEFAULT_DATABASE_URL)
-    async with Database(url, timeout=BUSY_TIMEOUT) as database:
+    async with Database(url, timeout=BUSY_TIMEOUT, uri=True) as database:
         yield {"database": database}
 
 
@@ -45,28 +49,57 @@ async def get_database(request: Request) -> Database:
 
 Db = Annotated[Database, Depends(get_database)]
 
+NOT_FOUND: dict[int | str, dict[str, Any]] = {
+    status.HTTP_404_NOT_FOUND: {"model": Detail, "description": "No such user"},
+}
+UNAVAILABLE: dict[int | str, dict[str, Any]] = {
+    status.HTTP_503_SERVICE_UNAVAILABLE: {
+        "model": Detail,
+        "description": "The database cannot be reached; try again after Retry-After seconds",
+    },
+}
+
 app = FastAPI(lifespan=lifespan)
 
 
 # --8<-- [start:unavailable]
+# SQLite's result codes for a database the app cannot reach. Any other error, such as a
+# misspelt query or a missing table, is a bug, which no retry will fix.
+UNREACHABLE = {
+    sqlite3.SQLITE_BUSY,  # locked by another connection for longer than BUSY_TIMEOUT
+    sqlite3.SQLITE_LOCKED,
+    sqlite3.SQLITE_CANTOPEN,  # missing, or cannot be opened
+    sqlite3.SQLITE_IOERR,  # the storage under it failing
+}
+
+
+def cannot_reach_the_database(error: Exception) -> bool:
+    driver_error = getattr(error, "orig", error)  # SQLAlchemy wraps the driver's error
+    code = getattr(driver_error, "sqlite_errorcode", None)
+    return code is not None and code & 0xFF in UNREACHABLE  # 0xFF: the primary code
+
+
 @app.exception_handler(sqlite3.OperationalError)
 async def database_unavailable(request: Request, error: Exception) -> JSONResponse:
-    """The database file is missing, locked or unreadable: not the client's fault, and worth
-    trying again later. What went wrong is logged, never sent."""
+    """A database the app cannot reach is not the client's fault, and may be back soon: a 503
+    with `Retry-After`, the cause logged, never sent. A bug stays a bug: raised again, it is
+    the server's 500, logged with its traceback."""
+    if not cannot_reach_the_database(error):
+        raise error
     logger.error("%s %s: the database is unavailable: %s", request.method, request.url.path, error)
     detail = {"detail": "The database is unavailable."}
     return JSONResponse(detail, status.HTTP_503_SERVICE_UNAVAILABLE, {"Retry-After": "5"})
     # --8<-- [end:unavailable]
 
 
-@app.get("/users")
+@app.get("/users", responses=UNAVAILABLE)
 async def list_users(database: Db) -> list[User]:
     rows = await database.fetch_all("SELECT id, name, username, email FROM users ORDER BY id")
     return [User.model_validate(row, from_attributes=True) for row in rows]
 
 
 # --8<-- [start:get_user]
-@app.get("/users/{user_id}")
+@app.get("/users/{user_id}", responses={**NOT_FOUND, **UNAVAILABLE})
 async def get_user(user_id: UserId, database: Db) -> User:
     row = await database.fetch_one(
         "SELECT id, name, username, email FROM users WHERE id = :id",

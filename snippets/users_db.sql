@@ -5,7 +5,7 @@
 -- --8<-- [start:schema]
 CREATE TABLE users (
     id INTEGER PRIMARY KEY,
-    name TEXT NOT NULL,
+    name TEXT NOT NULL UNIQUE,
     username TEXT NOT NULL,
     email TEXT NOT NULL
 );

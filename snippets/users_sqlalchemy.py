@@ -11,7 +11,15 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from users_db import BUSY_TIMEOUT, DEFAULT_DATABASE_URL, User, UserId, database_unavailable
+from users_db import (
+    BUSY_TIMEOUT,
+    DEFAULT_DATABASE_URL,
+    NOT_FOUND,
+    UNAVAILABLE,
+    User,
+    UserId,
+    database_unavailable,
+)
 
 
 class Base(DeclarativeBase):
@@ -49,17 +57,17 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
 Session = Annotated[AsyncSession, Depends(get_session)]
 
 app = FastAPI(lifespan=lifespan)
-app.add_exception_handler(OperationalError, database_unavailable)  # 503, as users_db's
+app.add_exception_handler(OperationalError, database_unavailable)  # as users_db's
 
 
-@app.get("/users")
+@app.get("/users", responses=UNAVAILABLE)
 async def list_users(session: Session) -> list[User]:
     rows = await session.scalars(select(UserRow).order_by(UserRow.id))
     return [User.model_validate(row, from_attributes=True) for row in rows]
 
 
 # --8<-- [start:get_user]
-@app.get("/users/{user_id}")
+@app.get("/users/{user_id}", responses={**NOT_FOUND, **UNAVAILABLE})
 async def get_user(user_id: UserId, session: Session) -> User:
     row = await session.get(UserRow, user_id)
     if row is None:

@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pytest
 import respx
+import sqlalchemy.exc
 from fastapi import FastAPI
 
 from docs_harness import load_snippet as load
-from docs_harness import seeded_database
+from docs_harness import seeded_database, sqlite_url
 from testing import app_client
 
 APPS = ["async_endpoint", "parallel_tasks", "fetch_data", "external_api", "users_db"]
@@ -46,17 +47,24 @@ async def test_database_apps_default_to_test_db_in_the_working_directory(
 
 @pytest.mark.asyncio
 @pytest.mark.parametrize("name", DATABASE_APPS)
-async def test_database_apps_never_create_or_seed_the_table(
+async def test_database_apps_never_create_the_database_or_its_table(
     name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    empty = tmp_path / "empty.db"
-    monkeypatch.setenv("DATABASE_URL", f"sqlite+aiosqlite:///{empty}")
+    missing, empty = tmp_path / "missing.db", tmp_path / "empty.db"
+    sqlite3.connect(empty).close()
+    monkeypatch.setenv("DATABASE_URL", sqlite_url(missing))
     async with app_client(load(name).app) as client:
         response = await client.get("/users")
     assert (response.status_code, response.json()) == (
         503,
         {"detail": "The database is unavailable."},
     )
+    assert not missing.exists()
+    monkeypatch.setenv("DATABASE_URL", sqlite_url(empty))
+    bug = (sqlite3.OperationalError, sqlalchemy.exc.OperationalError)
+    with pytest.raises(bug, match="no such table: users"):
+        async with app_client(load(name).app) as client:
+            await client.get("/users")  # a bug, the server's 500: raised in a test client
     with closing(sqlite3.connect(empty)) as database:
         assert database.execute("SELECT name FROM sqlite_master").fetchall() == []
 
