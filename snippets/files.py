@@ -2,29 +2,41 @@
 anyio's async file API."""
 
 import os
-from typing import Annotated
+import uuid
+from typing import Annotated, Any
 
 import anyio
 from fastapi import FastAPI, HTTPException, Path, UploadFile, status
 from fastapi.responses import FileResponse
+from starlette.middleware.body_limit import RequestBodyLimitMiddleware
+
+from client_input import Detail, too_large
 
 CHUNK = 64 * 1024  # bytes read and written at a time
-MAX_BYTES = 10 * 1024 * 1024
+MAX_BYTES = 10 * 1024 * 1024  # a file's size, at most
+MAX_BODY = MAX_BYTES + 64 * 1024  # a request's: the file, and the form around it
 # A plain file name: no slashes, no leading dot, so no way out of the folder.
 FileName = Annotated[str, Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")]
 
 app = FastAPI()
+# Refuses a larger body before FastAPI parses the form: on its Content-Length alone, or, sent
+# chunked, as soon as the bytes received pass the limit.
+app.add_middleware(RequestBodyLimitMiddleware, max_body_size=MAX_BODY)
+
+NO_SUCH_FILE: dict[int | str, dict[str, Any]] = {
+    status.HTTP_404_NOT_FOUND: {"model": Detail, "description": "No such file"},
+}
 
 
 def folder() -> anyio.Path:
     return anyio.Path(os.environ.get("FILES_DIR", "./files"))
 
 
-@app.put("/files/{name}", status_code=status.HTTP_201_CREATED)
+@app.put("/files/{name}", status_code=status.HTTP_201_CREATED, responses=too_large(MAX_BODY))
 async def save_file(name: FileName, upload: UploadFile) -> dict[str, str | int]:
     """Save an upload as `name`, one chunk in memory at a time; all of it, or nothing."""
     await folder().mkdir(parents=True, exist_ok=True)
-    partial = folder() / f".{name}.partial"  # hidden until complete
+    partial = folder() / f".{name}.{uuid.uuid4().hex}"  # this upload's own, hidden until whole
     size = 0
     try:
         async with await anyio.open_file(partial, "wb") as saved:
@@ -34,7 +46,7 @@ async def save_file(name: FileName, upload: UploadFile) -> dict[str, str | int]:
                     detail = f"Files may be at most {MAX_BYTES} bytes."
                     raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, detail)
                 await saved.write(chunk)
-        await partial.rename(folder() / name)  # readers never see a half-written file
+        await partial.replace(folder() / name)  # atomic: the old file, or all of the new one
     finally:
         await partial.unlink(missing_ok=True)
     return {"name": name, "bytes": size}
@@ -47,7 +59,12 @@ async def list_files() -> list[str]:
     return sorted([path.name async for path in folder().iterdir() if path.name[0] != "."])
 
 
-@app.get("/files/{name}")
+FILE: dict[int | str, dict[str, Any]] = {
+    status.HTTP_200_OK: {"description": "The file's bytes", "content": {"*/*": {}}},
+}
+
+
+@app.get("/files/{name}", response_class=FileResponse, responses={**FILE, **NO_SUCH_FILE})
 async def read_file(name: FileName) -> FileResponse:
     path = folder() / name
     if not await path.is_file():

@@ -7,11 +7,11 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import uvicorn
-from fastapi import FastAPI
+from starlette.types import ASGIApp
 
 
 @asynccontextmanager
-async def local_server(app: FastAPI) -> AsyncIterator[str]:
+async def local_server(app: ASGIApp) -> AsyncIterator[str]:
     """Serve `app` until the block ends; yield its base URL, such as http://127.0.0.1:40123."""
     with socket.socket() as listening:
         listening.bind(("127.0.0.1", 0))  # port 0: the system picks a free one
