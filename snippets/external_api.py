@@ -5,13 +5,13 @@ from typing import Any
 from fastapi import FastAPI
 
 from fetch_data import HttpClient, lifespan
-from upstream_errors import get_json
+from upstream_errors import UPSTREAM_FAILED, get_json
 
 EXTERNAL_URL = "https://nonexistent-api.com/data"
 
 app = FastAPI(lifespan=lifespan)
 
 
-@app.get("/external-api")
+@app.get("/external-api", responses=UPSTREAM_FAILED)
 async def external_api(client: HttpClient) -> Any:
     return await get_json(client, EXTERNAL_URL)

@@ -7,7 +7,7 @@ from fastapi import FastAPI, HTTPException, Query
 from pydantic import BaseModel
 
 from fetch_data import HttpClient, lifespan
-from upstream_errors import get_json
+from upstream_errors import UPSTREAM_FAILED, get_json
 
 API = "https://jsonplaceholder.typicode.com"
 IN_FLIGHT = 5  # requests to the upstream at once, at most, per request to this endpoint
@@ -19,7 +19,7 @@ class Post(BaseModel):
     title: str  # the one field this endpoint uses; others are ignored
 
 
-@app.get("/posts/titles")
+@app.get("/posts/titles", responses=UPSTREAM_FAILED)
 async def post_titles(
     client: HttpClient, count: Annotated[int, Query(ge=1, le=100)] = 20
 ) -> list[str]:

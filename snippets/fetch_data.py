@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import httpx
 from fastapi import Depends, FastAPI, Request
 
-from upstream_errors import get_json
+from upstream_errors import UPSTREAM_FAILED, get_json
 
 POSTS_URL = "https://jsonplaceholder.typicode.com/posts"
 
@@ -33,6 +33,6 @@ HttpClient = Annotated[httpx.AsyncClient, Depends(http_client)]
 app = FastAPI(lifespan=lifespan)
 
 
-@app.get("/fetch-data")
+@app.get("/fetch-data", responses=UPSTREAM_FAILED)
 async def fetch_data(client: HttpClient) -> Any:
     return await get_json(client, POSTS_URL)

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import FastAPI, HTTPException, status
 
 from fetch_data import HttpClient, lifespan
-from upstream_errors import get_json
+from upstream_errors import UPSTREAM_FAILED, get_json
 
 API = "https://jsonplaceholder.typicode.com"
 DEADLINE = 2.0  # seconds for the whole overview, whatever each call's own timeout
@@ -17,7 +17,7 @@ Items = list[Item]
 app = FastAPI(lifespan=lifespan)
 
 
-@app.get("/users/{user_id}/overview")
+@app.get("/users/{user_id}/overview", responses=UPSTREAM_FAILED)
 async def user_overview(user_id: int, client: HttpClient) -> dict[str, Any]:
     try:
         async with asyncio.timeout(DEADLINE):

@@ -7,6 +7,7 @@ docs/upstream_errors.md, so the page and the code cannot disagree. The article's
 shows them failing; so is `benchmark_app.py`, a measuring instrument."""
 
 import asyncio
+import gzip
 import inspect
 import re
 import sqlite3
@@ -21,7 +22,7 @@ import pytest
 import respx
 
 import upstream_errors
-from docs_harness import JSONPLACEHOLDER, ROOT, seeded_database
+from docs_harness import JSONPLACEHOLDER, ROOT, seeded_database, sqlite_path, sqlite_url
 from docs_harness import load_snippet as load
 from testing import app_client
 
@@ -44,7 +45,10 @@ TOO_SLOW = "takes longer than 10 seconds in all, however it trickles"
 UNREACHABLE = "cannot be reached (refused, unresolvable, dropped)"
 NOT_JSON = "answers 2xx with a body that is not JSON, truncated JSON included"
 WRONG_SHAPE = "answers 2xx with JSON of a shape the endpoint cannot use"
-TOO_LARGE = "sends a body larger than 1 MiB"
+TOO_LARGE = "sends a body larger than 1 MiB, as it arrives or once unzipped"
+ENCODING = (
+    "sends a body in an encoding it was not asked for (anything but gzip, once), or broken gzip"
+)
 
 
 # --- upstream faults ---------------------------------------------------------------------
@@ -52,9 +56,10 @@ TOO_LARGE = "sends a body larger than 1 MiB"
 Upstream = Callable[[httpx.Request], httpx.Response]
 
 
-def answers(status: int, **kwargs: object) -> Upstream:
-    headers = {"Location": f"https://{SECRET}/", "Server": SECRET, "Set-Cookie": f"host={SECRET}"}
-    return lambda request: httpx.Response(status, headers=headers, **kwargs)  # type: ignore[arg-type]
+def answers(status: int, headers: dict[str, str] | None = None, **kwargs: object) -> Upstream:
+    sent = {"Location": f"https://{SECRET}/", "Server": SECRET, "Set-Cookie": f"host={SECRET}"}
+    sent |= headers or {}
+    return lambda request: httpx.Response(status, headers=sent, **kwargs)  # type: ignore[arg-type]
 
 
 def raises(error: type[httpx.TransportError], message: str) -> Upstream:
@@ -73,6 +78,26 @@ async def trickle() -> AsyncIterator[bytes]:
     while True:  # a byte a second: no read timeout ever fires
         yield b" "
         await asyncio.sleep(1)
+
+
+def gzipped(body: bytes, times: int = 1) -> bytes:
+    for _ in range(times):
+        body = gzip.compress(body, compresslevel=9)
+    return body
+
+
+def in_reads(body: bytes) -> Callable[[httpx.Request], httpx.Response]:
+    """A body as a socket delivers it, 64 KiB a read."""
+
+    async def reads() -> AsyncIterator[bytes]:
+        for start in range(0, len(body), 65536):
+            yield body[start : start + 65536]
+
+    return lambda request: httpx.Response(200, headers=COMPRESSED, content=reads())
+
+
+COMPRESSED = {"Content-Encoding": "gzip", "Server": SECRET}
+BOMB = gzipped(b" " * 16 * 1_048_576)  # 16 KiB that unzip to 16 MiB
 
 
 async def never_answers(request: httpx.Request) -> httpx.Response:
@@ -115,6 +140,12 @@ FAULTS: dict[str, tuple[Callable[[httpx.Request], Any], str]] = {
     "JSON of the wrong shape": (answers(200, json=[[SECRET]]), WRONG_SHAPE),
     "2 MiB at once": (answers(200, content=b"[" + b"1," * 1_048_576 + b"1]"), TOO_LARGE),
     "a body without end": (lambda request: httpx.Response(200, content=forever()), TOO_LARGE),
+    "16 MiB, gzipped": (in_reads(BOMB), TOO_LARGE),
+    "2 MiB of JSON, gzipped": (in_reads(gzipped(b"[" + b"1," * 1_048_576 + b"1]")), TOO_LARGE),
+    "gzipped twice": (in_reads(gzipped(BOMB)), ENCODING),
+    "brotli, not asked for": (answers(200, headers={"Content-Encoding": "br"}), ENCODING),
+    "deflate, not asked for": (answers(200, headers={"Content-Encoding": "deflate"}), ENCODING),
+    "says gzip, is not": (answers(200, headers=COMPRESSED, text=f'["{SECRET}"]'), ENCODING),
 }
 
 # Every endpoint that calls an upstream: its module, the request, and where its calls go.
@@ -210,7 +241,7 @@ def every_request(app_name: str) -> list[tuple[str, str, dict[str, str] | None]]
 
 
 def table(url: str) -> list[tuple[object, ...]]:
-    with closing(sqlite3.connect(url.removeprefix("sqlite+aiosqlite:///"))) as database:
+    with closing(sqlite3.connect(sqlite_path(url))) as database:
         return database.execute("SELECT * FROM users ORDER BY id").fetchall()
 
 
@@ -267,15 +298,15 @@ def unavailable(
 ) -> Iterator[str]:
     """A database URL that cannot serve: a missing folder, a missing file, a locked file."""
     if request.param == "missing folder":
-        monkeypatch.setenv("DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path}/none/app.db")
+        monkeypatch.setenv("DATABASE_URL", sqlite_url(tmp_path / "none" / "app.db"))
         yield request.param
     elif request.param == "missing file":
-        monkeypatch.setenv("DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path}/app.db")
+        monkeypatch.setenv("DATABASE_URL", sqlite_url(tmp_path / "app.db"))
         yield request.param
     else:
         url = seeded_database(tmp_path)
         monkeypatch.setenv("DATABASE_URL", url)
-        with closing(sqlite3.connect(url.removeprefix("sqlite+aiosqlite:///"))) as locker:
+        with closing(sqlite3.connect(sqlite_path(url))) as locker:
             locker.isolation_level = None
             locker.execute("BEGIN EXCLUSIVE")  # nobody else reads or writes until it ends
             yield request.param
