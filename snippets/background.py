@@ -4,14 +4,24 @@ import asyncio
 from typing import Annotated
 
 from fastapi import BackgroundTasks, FastAPI, status
+from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field
+from starlette.middleware.body_limit import RequestBodyLimitMiddleware
 
-app = FastAPI()
+from client_input import MAX_JSON_BODY, NOT_JSON, TOO_LARGE, invalid_request
+
+app = FastAPI(exception_handlers={RequestValidationError: invalid_request})
+app.add_middleware(RequestBodyLimitMiddleware, max_body_size=MAX_JSON_BODY)  # before it is read
 outbox: list[str] = []  # stands in for a mail service: who has been sent a welcome
 
 
+# No @, space or control character, each side of an @ and a dot: spelled out, because `\s`
+# means other characters to pydantic than to a JSON Schema validator reading the API's schema.
+ADDRESS = r"^[^@\x00-\x20]+@[^@\x00-\x20]+\.[^@\x00-\x20]+$"
+
+
 class Signup(BaseModel):
-    email: Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254)]
+    email: Annotated[str, Field(pattern=ADDRESS, max_length=254)]
 
 
 async def send_welcome_email(address: str) -> None:
@@ -19,7 +29,7 @@ async def send_welcome_email(address: str) -> None:
     outbox.append(address)
 
 
-@app.post("/signups", status_code=status.HTTP_202_ACCEPTED)
+@app.post("/signups", status_code=status.HTTP_202_ACCEPTED, responses={**TOO_LARGE, **NOT_JSON})
 async def sign_up(signup: Signup, background: BackgroundTasks) -> dict[str, str]:
     background.add_task(send_welcome_email, signup.email)  # runs once the response is sent
     return {"status": "signed up; a welcome email is on its way"}
