@@ -3,7 +3,7 @@ arrive, so nothing waits for, or holds, the whole."""
 
 import asyncio
 from collections.abc import AsyncIterator
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import FastAPI, Path, Request
 from fastapi.responses import StreamingResponse
@@ -19,7 +19,12 @@ async def countdown(start: int) -> AsyncIterator[str]:
     yield "liftoff\n"
 
 
-@app.get("/countdown/{start}")
+PLAIN_TEXT: dict[int | str, dict[str, Any]] = {
+    200: {"description": "Lines of text, as they come", "content": {"text/plain": {}}},
+}
+
+
+@app.get("/countdown/{start}", response_class=StreamingResponse, responses=PLAIN_TEXT)
 async def stream_countdown(start: Annotated[int, Path(ge=1, le=10)]) -> StreamingResponse:
     return StreamingResponse(countdown(start), media_type="text/plain")
 
