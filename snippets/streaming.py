@@ -5,9 +5,10 @@ import asyncio
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
-from fastapi import FastAPI, Path, Request
+from fastapi import FastAPI, Path, Request, Response
 from fastapi.responses import StreamingResponse
 from fastapi.sse import EventSourceResponse, ServerSentEvent
+from starlette.requests import ClientDisconnect
 
 app = FastAPI()
 
@@ -45,3 +46,13 @@ async def upload_size(request: Request) -> dict[str, int]:
         size += len(chunk)
         chunks += 1 if chunk else 0
     return {"bytes": size, "chunks": chunks}
+
+
+# --8<-- [start:client_gone]
+@app.exception_handler(ClientDisconnect)
+async def client_gone(request: Request, error: ClientDisconnect) -> Response:
+    """The client left before its request was done, mid-upload, say: no one is left to read an
+    answer, and it is no error of the server's, so this keeps a traceback out of its log. 499
+    is nginx's "client closed request"."""
+    return Response(status_code=499)
+    # --8<-- [end:client_gone]
