@@ -20,6 +20,9 @@ from typing import Any
 import httpx
 import pytest
 import respx
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
+from starlette.routing import Match
 
 import upstream_errors
 from docs_harness import JSONPLACEHOLDER, ROOT, seeded_database, sqlite_path, sqlite_url
@@ -49,6 +52,16 @@ TOO_LARGE = "sends a body larger than 1 MiB, as it arrives or once unzipped"
 ENCODING = (
     "sends a body in an encoding it was not asked for (anything but gzip, once), or broken gzip"
 )
+
+
+def declared(app: FastAPI, method: str, path: str) -> set[int]:
+    """The statuses the app's OpenAPI schema declares for the operation that answers `path`:
+    every status a test here sees must be one of them."""
+    scope = {"type": "http", "method": method, "path": path.partition("?")[0]}
+    [route] = [route for route in app.routes if route.matches(scope)[0] == Match.FULL]
+    assert isinstance(route, APIRoute)
+    operation = app.openapi()["paths"][route.path_format][method.lower()]
+    return {int(status) for status in operation["responses"]}
 
 
 # --- upstream faults ---------------------------------------------------------------------
@@ -183,11 +196,13 @@ async def test_every_upstream_fault_gets_its_documented_status_and_leaks_nothing
         return await answer if inspect.isawaitable(answer) else answer  # type: ignore[no-any-return]
 
     respx_mock.route(url__startswith=upstream).mock(side_effect=upstream_call)
-    async with app_client(load(endpoint).app) as client:
+    app = load(endpoint).app
+    async with app_client(app) as client:
         response = await client.get(path)
 
     assert asked, "the fault reached the endpoint"
     assert response.status_code == expected(endpoint, fault)
+    assert response.status_code in declared(app, "GET", path)
     if response.status_code != 200:
         assert list(response.json()) == ["detail"]
         assert SECRET not in response.text
@@ -250,10 +265,12 @@ def table(url: str) -> list[tuple[object, ...]]:
 @pytest.mark.parametrize("app_name", DATABASE_APPS)
 async def test_a_missing_row_is_404(app_name: str, user: str, database_url: str) -> None:
     before = table(database_url)
-    async with app_client(load(app_name).app) as client:
+    app = load(app_name).app
+    async with app_client(app) as client:
         for method, path, body in by_id(app_name, user):
             response = await client.request(method, path, json=body)
             assert response.status_code == 404
+            assert 404 in declared(app, method, path)
             assert response.json() == {"detail": f"No user with id {user}."}
     assert table(database_url) == before
 
@@ -265,10 +282,12 @@ async def test_an_id_that_is_not_a_positive_64_bit_integer_is_422(
     app_name: str, user: str, database_url: str
 ) -> None:
     before = table(database_url)
-    async with app_client(load(app_name).app) as client:
+    app = load(app_name).app
+    async with app_client(app) as client:
         for method, path, body in by_id(app_name, user):
             response = await client.request(method, path, json=body)
             assert response.status_code == 422
+            assert 422 in declared(app, method, path)
             assert response.json()["detail"][0]["loc"] == ["path", "user_id"]
     assert table(database_url) == before
 
@@ -327,6 +346,7 @@ async def test_an_unavailable_database_is_a_clear_503(
         for method, path, body in every_request(app_name):
             response = await client.request(method, path, json=body)
             assert response.status_code == 503, (unavailable, path)
+            assert 503 in declared(module.app, method, path)
             assert response.json() == {"detail": "The database is unavailable."}
             assert response.headers["retry-after"] == "5"
     assert "the database is unavailable" in caplog.text  # the cause is logged, not sent
