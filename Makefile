@@ -13,7 +13,7 @@ export NO_MKDOCS_2_WARNING := 1
 # Test runs write nothing into the repository, bytecode caches included (.ci/run checks).
 TEST_ENV := PYTHONDONTWRITEBYTECODE=1
 
-.PHONY: serve test build lock clean update-docs lint bench setup repeat mutate
+.PHONY: serve test build lock clean update-docs lint bench bench-hostile setup repeat mutate
 
 serve: $(SETUP) ## set up, then serve the site on http://127.0.0.1:8000/async-fastapi-tested/ (the path of site_url), with live reload
 	$(BIN)/mkdocs serve --dev-addr 127.0.0.1:8000
@@ -67,3 +67,6 @@ update-docs: $(SETUP) ## rewrite every shown response that differs from what the
 
 bench: $(SETUP) ## measure the endpoints under uvicorn; rewrite the Benchmarks page's data
 	$(BIN)/python benchmarks.py
+
+bench-hostile: $(SETUP) ## what a compressed bomb and a 50 MiB upload cost the apps, under uvicorn
+	$(BIN)/python benchmarks_hostile.py

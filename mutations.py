@@ -286,7 +286,8 @@ def pytest(copy: Path, tests: tuple[str, ...]) -> subprocess.CompletedProcess[st
 
 def first_failure(output: str) -> str:
     """The first test pytest reports failed or in error, from its short summary."""
-    match = re.search(r"^(?:FAILED|ERROR) (.+?)(?: - .*)?$", output, re.MULTILINE)
+    # One space, then the test: a captured log line ("ERROR    uvicorn.error:...") has several.
+    match = re.search(r"^(?:FAILED|ERROR) (\S.*?)(?: - .*)?$", output, re.MULTILINE)
     return match[1] if match else "?"
 
 
