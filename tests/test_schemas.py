@@ -22,6 +22,7 @@ import schemathesis
 import uvicorn
 from fastapi import FastAPI
 from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis.configuration import set_hypothesis_home_dir
 from schemathesis.core.result import Err
 
 from docs_harness import ROOT, new_server_loop
@@ -50,6 +51,12 @@ APPS = sorted(
     for path in (ROOT / "snippets").glob("*.py")
     if "\napp = " in path.read_text(encoding="utf-8") and path.stem not in LEFT_OUT
 )
+
+
+@pytest.fixture(scope="module", autouse=True)
+def hypothesis_home(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Hypothesis keeps caches in ./.hypothesis: a test run writes nothing into the repository."""
+    set_hypothesis_home_dir(tmp_path_factory.mktemp("hypothesis"))
 
 
 @contextmanager
