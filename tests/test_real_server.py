@@ -489,3 +489,32 @@ async def test_a_body_sent_slowly_and_abandoned_leaves_nothing_behind(
     if app_name == "background":
         assert module.outbox == []
     assert server.errors == []
+
+
+@pytest.mark.asyncio
+async def test_a_large_streamed_upload_is_counted_holding_one_piece_at_a_time(
+    respx_mock: respx.MockRouter,
+) -> None:
+    """/upload-size has no size limit: it keeps nothing of a body, whatever its size. The
+    upload is sent by hand, chunked: through respx, even passed through, httpx holds it whole."""
+    async with served(load("streaming").app, respx_mock) as server:
+        host, port = server.client.base_url.host, server.client.base_url.port
+        assert port is not None
+        tracemalloc.start()
+        try:
+            reader, writer = await asyncio.open_connection(host, port)
+            writer.write(b"POST /upload-size HTTP/1.1\r\nhost: x\r\n")
+            writer.write(b"transfer-encoding: chunked\r\nconnection: close\r\n\r\n")
+            for _ in range(50 * 16):  # 50 MiB, 64 KiB at a time
+                writer.write(b"10000\r\n" + b"x" * 65536 + b"\r\n")
+                await writer.drain()
+            writer.write(b"0\r\n\r\n")
+            answer = await reader.read()
+            writer.close()
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+    assert answer.startswith(b"HTTP/1.1 200 OK")
+    assert b'"bytes":52428800' in answer
+    assert peak < 2 * MiB, f"{peak / MiB:.1f} MiB"
+    assert server.errors == []
