@@ -391,6 +391,29 @@ def test_every_exchange_is_also_sent_over_a_socket_to_uvicorn(tmp_path: Path) ->
     assert '+  "host": "127.0.0.1"' in report.splitlines()
 
 
+def test_update_docs_rewrites_nothing_the_two_ways_disagree_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    exchange = f"""
+    {FENCE}http
+    GET /where HTTP/1.1
+    {FENCE}
+
+    {FENCE}http
+    HTTP/1.1 200 OK
+
+    {{"host": "elsewhere"}}
+    {FENCE}
+    """
+    monkeypatch.setenv("DOCS_UPDATE", "1")
+    with pytest.raises(SybilFailure) as failed:
+        run_page(tmp_path, WHERE_APP + dedent(exchange))
+    report = failed.value.result
+    assert "in-process (httpx.ASGITransport):" in report
+    assert "over a socket (uvicorn on 127.0.0.1):" in report
+    assert '"elsewhere"' in (tmp_path / "docs" / "page.md").read_text(encoding="utf-8")
+
+
 def test_an_app_that_raises_after_the_response_fails_the_exchange_both_ways(
     tmp_path: Path,
 ) -> None:
