@@ -195,7 +195,7 @@ MUTATIONS = [
     Mutation(
         "a bug in SQL passed off as an outage",
         "snippets/users_db.py",
-        "    if not cannot_reach_the_database(error):\n        raise error\n",
+        "    if not is_an_outage(error):\n        raise error\n",
         "",
         ("docs/users.md", f"{REAL_SERVER}::test_a_bug_in_sql_or_schema_is_a_500_logged{NOTHING}"),
     ),
@@ -230,9 +230,8 @@ MUTATIONS = [
     Mutation(
         "a streaming claim proven only in-process",
         "docs/streaming.md",
-        "async with local_server(app) as url, httpx.AsyncClient(base_url=url) as client:\n"
-        "    in_three",
-        "async with app_client(app) as client:\n    in_three",
+        "async with local_server(app) as url, httpx.AsyncClient(base_url=url) as client:\n    seen",
+        "async with app_client(app) as client:\n    seen",
         ("docs/streaming.md",),
     ),
     Mutation(
@@ -240,6 +239,14 @@ MUTATIONS = [
         "snippets/timeouts_disconnect.py",
         "watcher = group.create_task(disconnect(request))",
         "watcher = group.create_task(asyncio.sleep(0))",
+        ("docs/timeouts.md",),
+    ),
+    Mutation(
+        "the work's own 404 turned into a 500 by the task group",
+        "snippets/timeouts_disconnect.py",
+        "    except* Exception as failed:  # the work's own error, a 404 say: "
+        "raised as it was\n        raise failed.exceptions[0] from None\n",
+        "",
         ("docs/timeouts.md",),
     ),
     Mutation(

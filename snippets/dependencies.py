@@ -1,5 +1,5 @@
-"""A resource per request from a dependency with `yield`, and typed lifespan state: each request
-runs in one database transaction, committed before the response is sent if the endpoint
+"""A resource per request from a dependency with `yield`, and typed lifespan state: each request's
+changes are one database transaction, committed before the response is sent if the endpoint
 returns, rolled back if it raises."""
 
 import os

@@ -40,8 +40,9 @@ async def report() -> list[str]:
 
 # --8<-- [start:pattern]
 async def disconnect(request: Request) -> None:
-    """Raise ClientDisconnect once the client has gone. Once the body has been read (FastAPI
-    reads it before the endpoint runs), the next message a server sends is the disconnect."""
+    """Raise ClientDisconnect once the client has gone. Start it only once the body has been
+    read (FastAPI reads it before the endpoint runs, for a parameter that needs it): it takes
+    the request's messages, and the last of them is the disconnect."""
     while (await request.receive())["type"] != "http.disconnect":
         pass
     raise ClientDisconnect
@@ -56,6 +57,8 @@ async def unless_disconnected(request: Request, work: Awaitable[T]) -> T:
             watcher.cancel()
     except* ClientDisconnect:
         raise ClientDisconnect from None
+    except* Exception as failed:  # the work's own error, a 404 say: raised as it was
+        raise failed.exceptions[0] from None
     return result
 
 

@@ -63,28 +63,28 @@ app = FastAPI(lifespan=lifespan)
 
 
 # --8<-- [start:unavailable]
-# SQLite's result codes for a database the app cannot reach. Any other error, such as a
-# misspelt query or a missing table, is a bug, which no retry will fix.
-UNREACHABLE = {
+# SQLite's result codes for an outage: the database cannot serve anyone just now. Any other
+# error, such as a misspelt query or a missing table, is a bug, which no retry will fix.
+OUTAGES = {
     sqlite3.SQLITE_BUSY,  # locked by another connection for longer than BUSY_TIMEOUT
-    sqlite3.SQLITE_LOCKED,
     sqlite3.SQLITE_CANTOPEN,  # missing, or cannot be opened
     sqlite3.SQLITE_IOERR,  # the storage under it failing
+    sqlite3.SQLITE_FULL,  # the disk under it full
 }
 
 
-def cannot_reach_the_database(error: Exception) -> bool:
+def is_an_outage(error: Exception) -> bool:
     driver_error = getattr(error, "orig", error)  # SQLAlchemy wraps the driver's error
-    code = getattr(driver_error, "sqlite_errorcode", None)
-    return code is not None and code & 0xFF in UNREACHABLE  # 0xFF: the primary code
+    code = getattr(driver_error, "sqlite_errorcode", None)  # the extended result code
+    return code is not None and (code & 0xFF) in OUTAGES  # 0xFF: its primary code
 
 
 @app.exception_handler(sqlite3.OperationalError)
 async def database_unavailable(request: Request, error: Exception) -> JSONResponse:
-    """A database the app cannot reach is not the client's fault, and may be back soon: a 503
-    with `Retry-After`, the cause logged, never sent. A bug stays a bug: raised again, it is
-    the server's 500, logged with its traceback."""
-    if not cannot_reach_the_database(error):
+    """An outage is not the client's fault, and may be over soon: a 503 with `Retry-After`, the
+    cause logged, never sent. A bug stays a bug: raised again, it is the server's 500, logged
+    with its traceback."""
+    if not is_an_outage(error):
         raise error
     logger.error("%s %s: the database is unavailable: %s", request.method, request.url.path, error)
     detail = {"detail": "The database is unavailable."}

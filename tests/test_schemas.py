@@ -4,7 +4,7 @@ every answer checked against the schema. No 500; no status, content type or body
 does not declare. The budget is fixed, and the cases are the same on every run (derandomized).
 
 What schemathesis cannot judge is configured, not ignored: the 5xx an app documents (a 502 for
-an upstream that failed, a 503 for a database it cannot reach) are expected answers, not
+an upstream that failed, a 503 for a database outage) are expected answers, not
 server errors."""
 
 import asyncio
