@@ -38,6 +38,7 @@ NOTHING = "_with_nothing_of_the_sql_sent"
 TWICE = "_no_more_than_twice_the_cap"
 ECHOES = "_that_echoes_nothing_it_cannot_encode"
 BEFORE = "_is_refused_before_it_is_read"
+PAGE = "_never_as_a_page"
 
 MUTATIONS = [
     Mutation(
@@ -255,6 +256,27 @@ MUTATIONS = [
         "@app.exception_handler(ClientDisconnect)\n",
         "",
         (f"{REAL_SERVER}::test_a_body_sent_slowly_and_abandoned_leaves_nothing_behind",),
+    ),
+    Mutation(
+        "an uploaded page served as a page",
+        "snippets/files.py",
+        "return FileResponse(path, media_type=BYTES, filename=name, headers=nosniff)",
+        "return FileResponse(path)",
+        ("docs/files.md", f"{REAL_SERVER}::test_an_uploaded_file_is_served_as_a_download{PAGE}"),
+    ),
+    Mutation(
+        "invalid text in a JSON key echoed as it is",
+        "snippets/client_input.py",
+        "return {printable(key): printable(item) for key, item in value.items()}",
+        "return {key: printable(item) for key, item in value.items()}",
+        (f"{REAL_SERVER}::test_invalid_text_in_json_is_a_422{ECHOES}",),
+    ),
+    Mutation(
+        "gzip cut short, or followed by more, accepted",
+        "snippets/upstream_errors.py",
+        "            if gunzip and (not gunzip.eof or gunzip.unused_data):",
+        "            if False:",
+        ("tests/test_faults.py",),
     ),
     Mutation(
         "exchanges checked in-process only",

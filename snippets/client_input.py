@@ -34,7 +34,7 @@ def too_large(limit: int) -> dict[int | str, dict[str, Any]]:
 
 TOO_LARGE = too_large(MAX_JSON_BODY)
 NOT_JSON: dict[int | str, dict[str, Any]] = {
-    status.HTTP_400_BAD_REQUEST: {"model": Detail, "description": "The body is not UTF-8"},
+    status.HTTP_400_BAD_REQUEST: {"model": Detail, "description": "The body cannot be parsed"},
 }
 # --8<-- [end:declared]
 
@@ -47,8 +47,8 @@ def printable(value: Any) -> Any:
         return SURROGATES.sub("\ufffd", value)
     if isinstance(value, list):
         return [printable(item) for item in value]
-    if isinstance(value, dict):
-        return {key: printable(item) for key, item in value.items()}
+    if isinstance(value, dict):  # keys too: the JSON a client sent may be echoed whole
+        return {printable(key): printable(item) for key, item in value.items()}
     return value
 
 

@@ -19,8 +19,8 @@ MAX_BODY = MAX_BYTES + 64 * 1024  # a request's: the file, and the form around i
 FileName = Annotated[str, Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")]
 
 app = FastAPI()
-# Refuses a larger body before FastAPI parses the form: on its Content-Length alone, or, sent
-# chunked, as soon as the bytes received pass the limit.
+# Refuses a larger body before FastAPI has parsed the form: at the app's first read when its
+# Content-Length is too large, or, sent chunked, as soon as the bytes received pass the limit.
 app.add_middleware(RequestBodyLimitMiddleware, max_body_size=MAX_BODY)
 
 NO_SUCH_FILE: dict[int | str, dict[str, Any]] = {
@@ -59,8 +59,9 @@ async def list_files() -> list[str]:
     return sorted([path.name async for path in folder().iterdir() if path.name[0] != "."])
 
 
+BYTES = "application/octet-stream"
 FILE: dict[int | str, dict[str, Any]] = {
-    status.HTTP_200_OK: {"description": "The file's bytes", "content": {"*/*": {}}},
+    status.HTTP_200_OK: {"description": "The file, to save", "content": {BYTES: {}}},
 }
 
 
@@ -69,4 +70,8 @@ async def read_file(name: FileName) -> FileResponse:
     path = folder() / name
     if not await path.is_file():
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"No file named {name!r}.")
-    return FileResponse(path)  # streamed from disk in chunks, in a worker thread
+    # Streamed from disk in chunks, in a worker thread. Always as bytes to save, never as the
+    # type its name claims: an uploaded .html or .svg would run its scripts in the browser of
+    # whoever opened the link, as if this site had sent them.
+    nosniff = {"X-Content-Type-Options": "nosniff"}  # and browsers are not to guess one
+    return FileResponse(path, media_type=BYTES, filename=name, headers=nosniff)

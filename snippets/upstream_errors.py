@@ -82,6 +82,8 @@ async def read_body(client: httpx.AsyncClient, url: str) -> bytes:
                     logger.warning("GET %s sent more than %d bytes", url, MAX_BODY)
                     detail = f"The upstream sent more than {MAX_BODY:,} bytes."
                     raise HTTPException(status.HTTP_502_BAD_GATEWAY, detail)
+            if gunzip and (not gunzip.eof or gunzip.unused_data):  # cut short, or more after
+                raise zlib.error("not one whole gzip stream")
         except zlib.error as error:
             logger.warning("GET %s sent a body that is not gzip: %s", url, error)
             detail = "The upstream sent a body that is not the gzip it says it is."

@@ -159,6 +159,8 @@ FAULTS: dict[str, tuple[Callable[[httpx.Request], Any], str]] = {
     "brotli, not asked for": (answers(200, headers={"Content-Encoding": "br"}), ENCODING),
     "deflate, not asked for": (answers(200, headers={"Content-Encoding": "deflate"}), ENCODING),
     "says gzip, is not": (answers(200, headers=COMPRESSED, text=f'["{SECRET}"]'), ENCODING),
+    "gzip cut short": (in_reads(gzipped(b'{"data": [1, 2, 3]}')[:-8]), ENCODING),
+    "gzip, then more": (in_reads(gzipped(b'{"data": [1, 2, 3]}') + b"GARBAGE"), ENCODING),
 }
 
 # Every endpoint that calls an upstream: its module, the request, and where its calls go.

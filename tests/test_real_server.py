@@ -214,19 +214,24 @@ JSON_ENDPOINTS = {
 
 @pytest.mark.asyncio
 @pytest.mark.usefixtures("database_url")
+@pytest.mark.parametrize("where", ["a value", "a key", "a nested key"])
 @pytest.mark.parametrize("app_name", JSON_ENDPOINTS)
 async def test_invalid_text_in_json_is_a_422_that_echoes_nothing_it_cannot_encode(
-    app_name: str, respx_mock: respx.MockRouter
+    app_name: str, where: str, respx_mock: respx.MockRouter
 ) -> None:
     method, path, field = JSON_ENDPOINTS[app_name]
-    lone_surrogate = '{"' + field + '": "caf\\ud800"}'  # valid JSON, not valid text
+    lone_surrogate = {  # valid JSON, not valid text
+        "a value": '{"' + field + '": "caf\\ud800"}',
+        "a key": '{"caf\\ud800": 1}',
+        "a nested key": '{"' + field + '": {"caf\\ud800": 1}}',
+    }[where]
     async with served(load(app_name).app, respx_mock) as server:
         response = await server.client.request(
             method, path, content=lone_surrogate, headers={"content-type": "application/json"}
         )
     assert response.status_code == 422
     response.content.decode("utf-8")  # strict: the answer is valid UTF-8
-    assert response.json()["detail"][0]["loc"] == ["body", field]
+    assert response.json()["detail"][0]["loc"] in (["body", field], ["body"])
     assert server.errors == []
 
 
@@ -518,3 +523,21 @@ async def test_a_large_streamed_upload_is_counted_holding_one_piece_at_a_time(
     assert b'"bytes":52428800' in answer
     assert peak < 2 * MiB, f"{peak / MiB:.1f} MiB"
     assert server.errors == []
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("name", ["page.html", "image.svg", "notes.txt"])
+async def test_an_uploaded_file_is_served_as_a_download_never_as_a_page(
+    name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, respx_mock: respx.MockRouter
+) -> None:
+    """Served by its name's type, an uploaded page or image would run its scripts in the
+    browser of whoever opened its link, as if the site had sent them: stored XSS."""
+    monkeypatch.setenv("FILES_DIR", str(tmp_path / "files"))
+    script = b"<script>document.title = 'stolen'</script>"
+    async with served(load("files").app, respx_mock) as server:
+        await server.client.put(f"/files/{name}", files={"upload": (name, script)})
+        response = await server.client.get(f"/files/{name}")
+    assert response.content == script
+    assert response.headers["content-type"] == "application/octet-stream"
+    assert response.headers["content-disposition"].startswith("attachment;")
+    assert response.headers["x-content-type-options"] == "nosniff"

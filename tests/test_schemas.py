@@ -8,8 +8,10 @@ an upstream that failed, a 503 for a database outage) are expected answers, not
 server errors."""
 
 import asyncio
+import re
 import socket
 import threading
+import tomllib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -171,7 +173,7 @@ def fuzz(operation: Operation, mode: schemathesis.GenerationMode, url: str) -> N
 
 def test_the_page_states_the_budget() -> None:
     page = (ROOT / "docs" / "client_input.md").read_text(encoding="utf-8")
-    assert f"{EXAMPLES} valid requests and {EXAMPLES}\ninvalid ones" in page
+    assert f"up to {EXAMPLES} valid requests, and\nup to {EXAMPLES} invalid ones" in page
     assert f"all {len(APPS)} apps" in page
 
 
@@ -181,3 +183,12 @@ def test_a_request_over_the_socket_reaches_the_served_app(respx_mock: respx.Mock
     with served(load("async_endpoint").app) as url:
         response = httpx.get(f"{url}/async-endpoint")
     assert response.json() == {"message": "This is an async response!"}
+
+
+def test_the_pages_schemathesis_settings_are_ones_it_reads() -> None:
+    """The settings the page shows for a reader's own `schemathesis.toml` take effect."""
+    page = (ROOT / "docs" / "client_input.md").read_text(encoding="utf-8")
+    [shown] = re.findall(r"^```toml\n(.*?)^```$", page, re.MULTILINE | re.DOTALL)
+    config = schemathesis.Config.from_dict(tomllib.loads(shown))
+    checks = config.projects.default.checks
+    assert checks.not_a_server_error.expected_statuses == ["2xx", "3xx", "4xx", "502", "503", "504"]
