@@ -32,6 +32,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
 ROOT = Path(__file__).resolve().parent
 MiB = 1024 * 1024
 
@@ -144,15 +146,16 @@ def measure_bomb(twice: bool) -> dict[str, Any]:
 
 
 class Counted:
-    """An ASGI app, and the request body bytes it has read."""
+    """An app wrapped to count the request body bytes it received: what it read of each body."""
 
-    def __init__(self, app: Any) -> None:
-        self.app, self.read = app, 0
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.received = 0
 
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        async def counted() -> Any:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        async def counted() -> Message:
             message = await receive()
-            self.read += len(message.get("body", b""))
+            self.received += len(message.get("body", b""))
             return message
 
         await self.app(scope, counted, send)
@@ -178,7 +181,7 @@ def measure_upload() -> dict[str, Any]:
         with serving(counted) as url, httpx.Client(base_url=url, timeout=120) as client:
             content = upload if sent_as == "content-length" else pieces()
             response = client.put("/files/big.bin", content=content, headers=form)
-        results[sent_as] = {"status": response.status_code, "bytes_read": counted.read}
+        results[sent_as] = {"status": response.status_code, "bytes_read": counted.received}
     return {"upload_bytes": len(upload), **results}
 
 

@@ -574,7 +574,9 @@ async def send_over_a_socket(app: Any, request: Message) -> tuple[httpx.Response
             try:
                 while not server.started:
                     if serving.done():
-                        raise RuntimeError("uvicorn stopped before it started:\n" + errors.text())
+                        raise RuntimeError(
+                            "uvicorn stopped before it started:\n" + "\n".join(errors.entries())
+                        )
                     await asyncio.sleep(0.01)
                 response = await http_over_tcp(listening.getsockname(), request)
             finally:
@@ -582,21 +584,22 @@ async def send_over_a_socket(app: Any, request: Message) -> tuple[httpx.Response
                 await serving
     finally:
         server_log.removeHandler(errors)
-    return response, errors.entries
+    return response, errors.entries()
 
 
 class ErrorLog(logging.Handler):
-    """Every record of level ERROR and above, formatted with its traceback."""
+    """Every record of level ERROR and above, as logged."""
 
     def __init__(self) -> None:
         super().__init__(logging.ERROR)
-        self.entries: list[str] = []
+        self.records: list[logging.LogRecord] = []
 
     def emit(self, record: logging.LogRecord) -> None:
-        self.entries.append(logging.Formatter().format(record))
+        self.records.append(record)
 
-    def text(self) -> str:
-        return "\n".join(self.entries)
+    def entries(self) -> list[str]:
+        """Each record as text, with its traceback."""
+        return [logging.Formatter().format(record) for record in self.records]
 
 
 async def http_over_tcp(address: tuple[str, int], request: Message) -> httpx.Response:

@@ -47,7 +47,6 @@ def lifespan_state(request: Request) -> State:
     return cast(State, request.scope["state"])  # the server's copy of what lifespan yielded
 
 
-# --8<-- [start:transaction]
 async def transaction(request: Request) -> AsyncIterator[AsyncSession]:
     """One session in one transaction per request; closed whatever the endpoint does."""
     async with lifespan_state(request)["sessions"]() as session, session.begin():
@@ -57,7 +56,6 @@ async def transaction(request: Request) -> AsyncIterator[AsyncSession]:
 # scope="function": the code after `yield`, the commit, runs before the response is sent, so
 # a failed commit is the client's answer. FastAPI's default runs it after the response.
 Transaction = Annotated[AsyncSession, Depends(transaction, scope="function")]
-# --8<-- [end:transaction]
 
 app = FastAPI(lifespan=lifespan, exception_handlers={RequestValidationError: invalid_request})
 app.add_middleware(RequestBodyLimitMiddleware, max_body_size=MAX_JSON_BODY)

@@ -48,11 +48,9 @@ async def upload_size(request: Request) -> dict[str, int]:
     return {"bytes": size, "chunks": chunks}
 
 
-# --8<-- [start:client_gone]
 @app.exception_handler(ClientDisconnect)
 async def client_gone(request: Request, error: Exception) -> Response:
     """The client left before its request was done, mid-upload, say: no one is left to read an
     answer, and it is no error of the server's, so this keeps a traceback out of its log. 499
     is nginx's "client closed request"."""
     return Response(status_code=499)
-    # --8<-- [end:client_gone]

@@ -366,19 +366,23 @@ async def order(background: BackgroundTasks) -> dict[str, str]:
 """
 
 
+def where_exchange(host: str) -> str:
+    """GET /where, shown answering `host`."""
+    return f"""
+{FENCE}http
+GET /where HTTP/1.1
+{FENCE}
+
+{FENCE}http
+HTTP/1.1 200 OK
+
+{{"host": "{host}"}}
+{FENCE}
+"""
+
+
 def test_every_exchange_is_also_sent_over_a_socket_to_uvicorn(tmp_path: Path) -> None:
-    exchange = f"""
-    {FENCE}http
-    GET /where HTTP/1.1
-    {FENCE}
-
-    {FENCE}http
-    HTTP/1.1 200 OK
-
-    {{"host": "testserver"}}
-    {FENCE}
-    """
-    page = WHERE_APP + dedent(exchange)
+    page = WHERE_APP + where_exchange("testserver")
     with pytest.raises(SybilFailure) as failed:
         run_page(tmp_path, page)
     report = failed.value.result
@@ -394,20 +398,9 @@ def test_every_exchange_is_also_sent_over_a_socket_to_uvicorn(tmp_path: Path) ->
 def test_update_docs_rewrites_nothing_the_two_ways_disagree_on(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    exchange = f"""
-    {FENCE}http
-    GET /where HTTP/1.1
-    {FENCE}
-
-    {FENCE}http
-    HTTP/1.1 200 OK
-
-    {{"host": "elsewhere"}}
-    {FENCE}
-    """
     monkeypatch.setenv("DOCS_UPDATE", "1")
     with pytest.raises(SybilFailure) as failed:
-        run_page(tmp_path, WHERE_APP + dedent(exchange))
+        run_page(tmp_path, WHERE_APP + where_exchange("elsewhere"))
     report = failed.value.result
     assert "in-process (httpx.ASGITransport):" in report
     assert "over a socket (uvicorn on 127.0.0.1):" in report

@@ -24,32 +24,17 @@ import respx
 from databases import Database
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp
 
 import upstream_errors
+from benchmarks_hostile import Counted
+from docs_harness import ErrorLog, seeded_database, sqlite_path, sqlite_url
 from docs_harness import load_snippet as load
-from docs_harness import seeded_database, sqlite_path, sqlite_url
 from local_server import local_server
 
 MiB = 1024 * 1024
 
 pytestmark = pytest.mark.looptime(False)
-
-
-class Counted:
-    """An app wrapped to count the request body bytes it received: what it read of each body."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-        self.received = 0
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        async def counted() -> Message:
-            message = await receive()
-            self.received += len(message.get("body", b""))
-            return message
-
-        await self.app(scope, counted, send)
 
 
 @dataclass
@@ -64,7 +49,7 @@ async def served(app: ASGIApp, respx_mock: respx.MockRouter) -> AsyncIterator[Se
     """`app` under uvicorn on 127.0.0.1, and a client for it; stopped (and so finished,
     background work included) when the block ends."""
     respx_mock.route(host="127.0.0.1").pass_through()
-    counted, errors = Counted(app), ErrorRecords()
+    counted, errors = Counted(app), ErrorLog()
     logging.getLogger("uvicorn.error").addHandler(errors)
     try:
         async with (
@@ -74,15 +59,6 @@ async def served(app: ASGIApp, respx_mock: respx.MockRouter) -> AsyncIterator[Se
             yield Served(client, counted, errors.records)
     finally:
         logging.getLogger("uvicorn.error").removeHandler(errors)
-
-
-class ErrorRecords(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.ERROR)
-        self.records: list[logging.LogRecord] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.records.append(record)
 
 
 def stored_name(database_url: str, user: int) -> str:
