@@ -11,8 +11,12 @@ from starlette.middleware.body_limit import RequestBodyLimitMiddleware
 from client_input import MAX_JSON_BODY, NOT_JSON, TOO_LARGE, invalid_request
 
 app = FastAPI(exception_handlers={RequestValidationError: invalid_request})
-app.add_middleware(RequestBodyLimitMiddleware, max_body_size=MAX_JSON_BODY)  # before it is read
-outbox: list[str] = []  # stands in for a mail service: who has been sent a welcome
+app.add_middleware(
+    RequestBodyLimitMiddleware, max_body_size=MAX_JSON_BODY
+)  # before it is read
+outbox: list[
+    str
+] = []  # stands in for a mail service: who has been sent a welcome
 
 
 # No @, space or control character, each side of an @ and a dot: spelled out, because `\s`
@@ -29,7 +33,15 @@ async def send_welcome_email(address: str) -> None:
     outbox.append(address)
 
 
-@app.post("/signups", status_code=status.HTTP_202_ACCEPTED, responses={**TOO_LARGE, **NOT_JSON})
-async def sign_up(signup: Signup, background: BackgroundTasks) -> dict[str, str]:
-    background.add_task(send_welcome_email, signup.email)  # runs once the response is sent
+@app.post(
+    "/signups",
+    status_code=status.HTTP_202_ACCEPTED,
+    responses={**TOO_LARGE, **NOT_JSON},
+)
+async def sign_up(
+    signup: Signup, background: BackgroundTasks
+) -> dict[str, str]:
+    background.add_task(
+        send_welcome_email, signup.email
+    )  # runs once the response is sent
     return {"status": "signed up; a welcome email is on its way"}

@@ -25,7 +25,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Any]]:
         os.environ.get("BENCH_THREADS", "40")
     )
     connections = int(os.environ.get("BENCH_CONNECTIONS", "100"))
-    limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
+    limits = httpx.Limits(
+        max_connections=connections, max_keepalive_connections=connections
+    )
     async with httpx.AsyncClient(base_url=UPSTREAM, limits=limits) as client:
         yield {"upstream": client, "turns": asyncio.Semaphore(connections)}
 

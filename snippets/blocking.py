@@ -10,7 +10,9 @@ app = FastAPI()
 
 def fingerprint(text: str) -> str:
     """A blocking call: tens of milliseconds of key stretching, with no await anywhere."""
-    digest = hashlib.pbkdf2_hmac("sha256", text.encode(), b"async-fastapi-tested", 100_000)
+    digest = hashlib.pbkdf2_hmac(
+        "sha256", text.encode(), b"async-fastapi-tested", 100_000
+    )
     return digest.hex()[:16]
 
 
@@ -23,7 +25,10 @@ def fingerprint_in_thread_pool(text: str) -> dict[str, str]:
 @app.get("/fingerprint-offloaded/{text}")
 async def fingerprint_offloaded(text: str) -> dict[str, str]:
     """`async def` that hands the blocking part to a worker thread and awaits it."""
-    return {"text": text, "fingerprint": await to_thread.run_sync(fingerprint, text)}
+    return {
+        "text": text,
+        "fingerprint": await to_thread.run_sync(fingerprint, text),
+    }
 
 
 @app.get("/fingerprint-blocking/{text}")

@@ -11,7 +11,9 @@ import blocking
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    to_thread.current_default_thread_limiter().total_tokens = 100  # this event loop's pool
+    to_thread.current_default_thread_limiter().total_tokens = (
+        100  # this event loop's pool
+    )
     yield
 
 

@@ -15,7 +15,9 @@ async def external_api() -> Any:
             response = await client.get("https://nonexistent-api.com/data")
             response.raise_for_status()
     except httpx.HTTPStatusError as e:
-        raise HTTPException(status_code=e.response.status_code, detail="Error fetching data") from e
+        raise HTTPException(
+            status_code=e.response.status_code, detail="Error fetching data"
+        ) from e
     except httpx.RequestError as e:
         raise HTTPException(status_code=500, detail="Request failed") from e
     return response.json()

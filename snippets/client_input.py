@@ -10,7 +10,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-MAX_JSON_BODY = 64 * 1024  # bytes: far more than any request to these apps needs
+MAX_JSON_BODY = (
+    64 * 1024
+)  # bytes: far more than any request to these apps needs
 
 
 class Detail(BaseModel):
@@ -34,11 +36,16 @@ def too_large(limit: int) -> dict[int | str, dict[str, Any]]:
 
 TOO_LARGE = too_large(MAX_JSON_BODY)
 NOT_JSON: dict[int | str, dict[str, Any]] = {
-    status.HTTP_400_BAD_REQUEST: {"model": Detail, "description": "The body cannot be parsed"},
+    status.HTTP_400_BAD_REQUEST: {
+        "model": Detail,
+        "description": "The body cannot be parsed",
+    },
 }
 # --8<-- [end:declared]
 
-SURROGATES = re.compile("[\ud800-\udfff]")  # halves of UTF-16 pairs: never valid text alone
+SURROGATES = re.compile(
+    "[\ud800-\udfff]"
+)  # halves of UTF-16 pairs: never valid text alone
 
 
 def printable(value: Any) -> Any:
@@ -47,15 +54,23 @@ def printable(value: Any) -> Any:
         return SURROGATES.sub("\ufffd", value)
     if isinstance(value, list):
         return [printable(item) for item in value]
-    if isinstance(value, dict):  # keys too: the JSON a client sent may be echoed whole
+    if isinstance(
+        value, dict
+    ):  # keys too: the JSON a client sent may be echoed whole
         return {printable(key): printable(item) for key, item in value.items()}
     return value
 
 
-async def invalid_request(request: Request, error: RequestValidationError) -> JSONResponse:
+async def invalid_request(
+    request: Request, error: RequestValidationError
+) -> JSONResponse:
     """FastAPI's own 422, with the input it echoes made printable first. JSON may carry a lone
     surrogate (`"\\ud800"`), and a body sent without a Content-Type is echoed as raw bytes,
     which may not be UTF-8: echoed as they are, either fails to encode, and becomes a 500."""
     as_text = {bytes: lambda raw: raw.decode("utf-8", "replace")}
-    errors = printable(jsonable_encoder(error.errors(), custom_encoder=as_text))
-    return JSONResponse({"detail": errors}, status.HTTP_422_UNPROCESSABLE_CONTENT)
+    errors = printable(
+        jsonable_encoder(error.errors(), custom_encoder=as_text)
+    )
+    return JSONResponse(
+        {"detail": errors}, status.HTTP_422_UNPROCESSABLE_CONTENT
+    )

@@ -11,10 +11,20 @@ from fastapi import Depends, FastAPI, HTTPException, Request, status
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field
 from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 from starlette.middleware.body_limit import RequestBodyLimitMiddleware
 
-from client_input import MAX_JSON_BODY, NOT_JSON, TOO_LARGE, Detail, invalid_request
+from client_input import (
+    MAX_JSON_BODY,
+    NOT_JSON,
+    TOO_LARGE,
+    Detail,
+    invalid_request,
+)
 from users_db import (
     BUSY_TIMEOUT,
     DEFAULT_DATABASE_URL,
@@ -44,12 +54,17 @@ async def lifespan(app: FastAPI) -> AsyncIterator[State]:
 
 
 def lifespan_state(request: Request) -> State:
-    return cast(State, request.scope["state"])  # the server's copy of what lifespan yielded
+    return cast(
+        State, request.scope["state"]
+    )  # the server's copy of what lifespan yielded
 
 
 async def transaction(request: Request) -> AsyncIterator[AsyncSession]:
     """One session in one transaction per request; closed whatever the endpoint does."""
-    async with lifespan_state(request)["sessions"]() as session, session.begin():
+    async with (
+        lifespan_state(request)["sessions"]() as session,
+        session.begin(),
+    ):
         yield session  # the endpoint runs here; an exception it raises comes back out here
 
 
@@ -57,9 +72,14 @@ async def transaction(request: Request) -> AsyncIterator[AsyncSession]:
 # a failed commit is the client's answer. FastAPI's default runs it after the response.
 Transaction = Annotated[AsyncSession, Depends(transaction, scope="function")]
 
-app = FastAPI(lifespan=lifespan, exception_handlers={RequestValidationError: invalid_request})
+app = FastAPI(
+    lifespan=lifespan,
+    exception_handlers={RequestValidationError: invalid_request},
+)
 app.add_middleware(RequestBodyLimitMiddleware, max_body_size=MAX_JSON_BODY)
-app.add_exception_handler(OperationalError, database_unavailable)  # as users_db's
+app.add_exception_handler(
+    OperationalError, database_unavailable
+)  # as users_db's
 
 
 class NewName(BaseModel):
@@ -67,7 +87,10 @@ class NewName(BaseModel):
 
 
 TAKEN: dict[int | str, dict[str, Any]] = {
-    status.HTTP_409_CONFLICT: {"model": Detail, "description": "Another user has that name"},
+    status.HTTP_409_CONFLICT: {
+        "model": Detail,
+        "description": "Another user has that name",
+    },
 }
 
 
@@ -75,13 +98,19 @@ TAKEN: dict[int | str, dict[str, Any]] = {
     "/users/{user_id}/name",
     responses={**NOT_FOUND, **TAKEN, **UNAVAILABLE, **TOO_LARGE, **NOT_JSON},
 )
-async def rename_user(user_id: UserId, new: NewName, session: Transaction) -> User:
+async def rename_user(
+    user_id: UserId, new: NewName, session: Transaction
+) -> User:
     user = await session.get(UserRow, user_id)
     if user is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"No user with id {user_id}.")
+        raise HTTPException(
+            status.HTTP_404_NOT_FOUND, f"No user with id {user_id}."
+        )
     user.name = new.name
     try:
-        await session.flush()  # the UPDATE runs here; the database keeps names unique
+        await (
+            session.flush()
+        )  # the UPDATE runs here; the database keeps names unique
     except IntegrityError:
         detail = f"Another user is named {new.name!r}."
         raise HTTPException(status.HTTP_409_CONFLICT, detail) from None

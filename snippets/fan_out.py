@@ -33,7 +33,12 @@ async def post_titles(
 
     try:
         async with asyncio.TaskGroup() as fetches:
-            titles = [fetches.create_task(title(post_id)) for post_id in range(1, count + 1)]
+            titles = [
+                fetches.create_task(title(post_id))
+                for post_id in range(1, count + 1)
+            ]
     except* HTTPException as failed:
         raise failed.exceptions[0] from None
-    return [task.result() for task in titles]  # in post order, however they finished
+    return [
+        task.result() for task in titles
+    ]  # in post order, however they finished

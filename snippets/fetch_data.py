@@ -14,12 +14,18 @@ POSTS_URL = "https://jsonplaceholder.typicode.com/posts"
 
 
 @asynccontextmanager
-async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, httpx.AsyncClient]]:
+async def lifespan(
+    app: FastAPI,
+) -> AsyncIterator[dict[str, httpx.AsyncClient]]:
     """One client for the app's whole life: its connections are reused across requests."""
-    timeout = httpx.Timeout(10.0, connect=3.0)  # seconds; httpx's default is 5 for each
+    timeout = httpx.Timeout(
+        10.0, connect=3.0
+    )  # seconds; httpx's default is 5 for each
     limits = httpx.Limits(max_connections=50, max_keepalive_connections=10)
     async with httpx.AsyncClient(timeout=timeout, limits=limits) as client:
-        yield {"http_client": client}  # lifespan state: request.state.http_client
+        yield {
+            "http_client": client
+        }  # lifespan state: request.state.http_client
 
 
 async def http_client(request: Request) -> httpx.AsyncClient:

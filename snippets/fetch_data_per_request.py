@@ -11,5 +11,7 @@ app = FastAPI()
 @app.get("/fetch-data")
 async def fetch_data() -> Any:
     async with httpx.AsyncClient() as client:
-        response = await client.get("https://jsonplaceholder.typicode.com/posts")
+        response = await client.get(
+            "https://jsonplaceholder.typicode.com/posts"
+        )
     return response.json()

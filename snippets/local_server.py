@@ -15,13 +15,19 @@ async def local_server(app: ASGIApp) -> AsyncIterator[str]:
     """Serve `app` until the block ends; yield its base URL, such as http://127.0.0.1:40123."""
     with socket.socket() as listening:
         listening.bind(("127.0.0.1", 0))  # port 0: the system picks a free one
-        server = uvicorn.Server(uvicorn.Config(app, log_config=None, log_level="warning"))
+        server = uvicorn.Server(
+            uvicorn.Config(app, log_config=None, log_level="warning")
+        )
         serving = asyncio.create_task(server.serve(sockets=[listening]))
         try:
             while not server.started:
                 if serving.done():
-                    await serving  # it stopped before it started: raise why, if it can say
-                    raise RuntimeError("uvicorn stopped before it started; see its log")
+                    await (
+                        serving
+                    )  # it stopped before it started: raise why, if it can say
+                    raise RuntimeError(
+                        "uvicorn stopped before it started; see its log"
+                    )
                 await asyncio.sleep(0.01)
             host, port = listening.getsockname()
             yield f"http://{host}:{port}"

@@ -19,5 +19,7 @@ async def task_2() -> str:
 
 @app.get("/parallel-tasks")
 async def parallel_tasks() -> dict[str, list[str]]:
-    results = await asyncio.gather(task_1(), task_2())  # results in argument order
+    results = await asyncio.gather(
+        task_1(), task_2()
+    )  # results in argument order
     return {"results": list(results)}

@@ -16,17 +16,28 @@ app = FastAPI()
 async def countdown(start: int) -> AsyncIterator[str]:
     for number in range(start, 0, -1):
         yield f"{number}\n"
-        await asyncio.sleep(1)  # stands in for waiting on the next piece of data
+        await asyncio.sleep(
+            1
+        )  # stands in for waiting on the next piece of data
     yield "liftoff\n"
 
 
 PLAIN_TEXT: dict[int | str, dict[str, Any]] = {
-    200: {"description": "Lines of text, as they come", "content": {"text/plain": {}}},
+    200: {
+        "description": "Lines of text, as they come",
+        "content": {"text/plain": {}},
+    },
 }
 
 
-@app.get("/countdown/{start}", response_class=StreamingResponse, responses=PLAIN_TEXT)
-async def stream_countdown(start: Annotated[int, Path(ge=1, le=10)]) -> StreamingResponse:
+@app.get(
+    "/countdown/{start}",
+    response_class=StreamingResponse,
+    responses=PLAIN_TEXT,
+)
+async def stream_countdown(
+    start: Annotated[int, Path(ge=1, le=10)],
+) -> StreamingResponse:
     return StreamingResponse(countdown(start), media_type="text/plain")
 
 
@@ -34,7 +45,9 @@ async def stream_countdown(start: Annotated[int, Path(ge=1, le=10)]) -> Streamin
 async def ticks() -> AsyncIterator[ServerSentEvent]:
     """Server-sent events: FastAPI formats each one, and pings when the stream goes quiet."""
     for number in range(1, 4):
-        yield ServerSentEvent(data={"tick": number}, event="tick", id=str(number))
+        yield ServerSentEvent(
+            data={"tick": number}, event="tick", id=str(number)
+        )
         await asyncio.sleep(1)
 
 

@@ -51,7 +51,9 @@ async def test_async_endpoint_answers_after_two_seconds() -> None:
 
 
 @pytest.mark.asyncio
-async def test_fetch_data_passes_the_upstream_json_on(respx_mock: respx.MockRouter) -> None:
+async def test_fetch_data_passes_the_upstream_json_on(
+    respx_mock: respx.MockRouter,
+) -> None:
     posts = [{"userId": 1, "id": 1, "title": "a title", "body": "a body"}]
     respx_mock.get(fetch_data.POSTS_URL).respond(json=posts)
     async with app_client(fetch_data.app) as client:
@@ -71,7 +73,9 @@ async def test_fetch_data_passes_the_upstream_json_on(respx_mock: respx.MockRout
     ids=["error status", "timeout"],
 )
 async def test_external_api_turns_upstream_failures_into_gateway_errors(
-    respx_mock: respx.MockRouter, failure: httpx.Response | Exception, status: int
+    respx_mock: respx.MockRouter,
+    failure: httpx.Response | Exception,
+    status: int,
 ) -> None:
     respx_mock.get(external_api.EXTERNAL_URL).mock(side_effect=[failure])
     async with app_client(external_api.app) as client:
@@ -84,9 +88,13 @@ async def test_external_api_turns_upstream_failures_into_gateway_errors(
 @pytest.mark.asyncio
 @pytest.mark.usefixtures("database_url")
 @pytest.mark.parametrize(
-    "app", [users_db.app, users_sqlalchemy.app], ids=["databases", "sqlalchemy"]
+    "app",
+    [users_db.app, users_sqlalchemy.app],
+    ids=["databases", "sqlalchemy"],
 )
-async def test_users_are_listed_in_id_order_and_found_by_id(app: FastAPI) -> None:
+async def test_users_are_listed_in_id_order_and_found_by_id(
+    app: FastAPI,
+) -> None:
     async with app_client(app) as client:
         users = (await client.get("/users")).json()
         first = await client.get("/users/1")

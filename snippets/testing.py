@@ -17,9 +17,13 @@ async def app_client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     this does the same."""
     async with app.router.lifespan_context(app) as state:
 
-        async def app_with_state(scope: Scope, receive: Receive, send: Send) -> None:
+        async def app_with_state(
+            scope: Scope, receive: Receive, send: Send
+        ) -> None:
             await app({**scope, "state": dict(state or {})}, receive, send)
 
         transport = httpx.ASGITransport(app=app_with_state)
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://testserver"
+        ) as client:
             yield client

@@ -10,8 +10,12 @@ from fetch_data import HttpClient, lifespan
 from upstream_errors import UPSTREAM_FAILED, get_json
 
 API = "https://jsonplaceholder.typicode.com"
-DEADLINE = 2.0  # seconds for the whole overview, whatever each call's own timeout
-Item = dict[str, Any]  # the shapes the upstream must send: an object, and a list of them
+DEADLINE = (
+    2.0  # seconds for the whole overview, whatever each call's own timeout
+)
+Item = dict[
+    str, Any
+]  # the shapes the upstream must send: an object, and a list of them
 Items = list[Item]
 
 app = FastAPI(lifespan=lifespan)
@@ -21,13 +25,27 @@ app = FastAPI(lifespan=lifespan)
 async def user_overview(user_id: int, client: HttpClient) -> dict[str, Any]:
     try:
         async with asyncio.timeout(DEADLINE):
-            async with asyncio.TaskGroup() as calls:  # one failure cancels the others
-                user = calls.create_task(get_json(client, f"{API}/users/{user_id}", Item))
-                posts = calls.create_task(get_json(client, f"{API}/posts?userId={user_id}", Items))
-                todos = calls.create_task(get_json(client, f"{API}/todos?userId={user_id}", Items))
-    except* HTTPException as failed:  # an upstream failed: answer as get_json decided
+            async with (
+                asyncio.TaskGroup() as calls
+            ):  # one failure cancels the others
+                user = calls.create_task(
+                    get_json(client, f"{API}/users/{user_id}", Item)
+                )
+                posts = calls.create_task(
+                    get_json(client, f"{API}/posts?userId={user_id}", Items)
+                )
+                todos = calls.create_task(
+                    get_json(client, f"{API}/todos?userId={user_id}", Items)
+                )
+    except* (
+        HTTPException
+    ) as failed:  # an upstream failed: answer as get_json decided
         raise failed.exceptions[0] from None
     except* TimeoutError:
         detail = f"The upstreams took longer than {DEADLINE:g} seconds."
         raise HTTPException(status.HTTP_504_GATEWAY_TIMEOUT, detail) from None
-    return {"user": user.result(), "posts": len(posts.result()), "todos": len(todos.result())}
+    return {
+        "user": user.result(),
+        "posts": len(posts.result()),
+        "todos": len(todos.result()),
+    }

@@ -26,7 +26,9 @@ async def all_rows(count: int) -> list[str]:
     return [row async for row in slow_rows(count)]
 
 
-@app.get("/report/streamed", response_class=StreamingResponse, responses=PLAIN_TEXT)
+@app.get(
+    "/report/streamed", response_class=StreamingResponse, responses=PLAIN_TEXT
+)
 async def streamed_report() -> StreamingResponse:
     """Starlette cancels a stream whose client has gone, at the stream's next `await`."""
     return StreamingResponse(slow_rows(10), media_type="text/plain")
@@ -53,11 +55,15 @@ async def unless_disconnected(request: Request, work: Awaitable[T]) -> T:
     try:
         async with asyncio.TaskGroup() as group:
             watcher = group.create_task(disconnect(request))
-            result = await work  # cancelled by the group if the watcher raises first
+            result = (
+                await work
+            )  # cancelled by the group if the watcher raises first
             watcher.cancel()
     except* ClientDisconnect:
         raise ClientDisconnect from None
-    except* Exception as failed:  # the work's own error, a 404 say: raised as it was
+    except* (
+        Exception
+    ) as failed:  # the work's own error, a 404 say: raised as it was
         raise failed.exceptions[0] from None
     return result
 
@@ -67,5 +73,7 @@ async def cancellable_report(request: Request) -> list[str]:
     return await unless_disconnected(request, all_rows(10))
 
 
-app.add_exception_handler(ClientDisconnect, client_gone)  # a quiet 499 that no one reads
+app.add_exception_handler(
+    ClientDisconnect, client_gone
+)  # a quiet 499 that no one reads
 # --8<-- [end:pattern]

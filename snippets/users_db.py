@@ -17,7 +17,9 @@ from client_input import Detail
 # A `file:` URI, so that SQLite takes `mode=rw`: open the file, never create an empty one in
 # its place when it is missing (a wrong path would otherwise serve "no such table" errors).
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///file:test.db?mode=rw&uri=true"
-BUSY_TIMEOUT = 5.0  # seconds a query waits for a database another connection has locked
+BUSY_TIMEOUT = (
+    5.0  # seconds a query waits for a database another connection has locked
+)
 
 logger = logging.getLogger(__name__)
 
@@ -50,7 +52,10 @@ async def get_database(request: Request) -> Database:
 Db = Annotated[Database, Depends(get_database)]
 
 NOT_FOUND: dict[int | str, dict[str, Any]] = {
-    status.HTTP_404_NOT_FOUND: {"model": Detail, "description": "No such user"},
+    status.HTTP_404_NOT_FOUND: {
+        "model": Detail,
+        "description": "No such user",
+    },
 }
 UNAVAILABLE: dict[int | str, dict[str, Any]] = {
     status.HTTP_503_SERVICE_UNAVAILABLE: {
@@ -74,27 +79,44 @@ OUTAGES = {
 
 
 def is_an_outage(error: Exception) -> bool:
-    driver_error = getattr(error, "orig", error)  # SQLAlchemy wraps the driver's error
-    code = getattr(driver_error, "sqlite_errorcode", None)  # the extended result code
-    return code is not None and (code & 0xFF) in OUTAGES  # 0xFF: its primary code
+    driver_error = getattr(
+        error, "orig", error
+    )  # SQLAlchemy wraps the driver's error
+    code = getattr(
+        driver_error, "sqlite_errorcode", None
+    )  # the extended result code
+    return (
+        code is not None and (code & 0xFF) in OUTAGES
+    )  # 0xFF: its primary code
 
 
 @app.exception_handler(sqlite3.OperationalError)
-async def database_unavailable(request: Request, error: Exception) -> JSONResponse:
+async def database_unavailable(
+    request: Request, error: Exception
+) -> JSONResponse:
     """An outage is not the client's fault, and may be over soon: a 503 with `Retry-After`, the
     cause logged, never sent. A bug stays a bug: raised again, it is the server's 500, logged
     with its traceback."""
     if not is_an_outage(error):
         raise error
-    logger.error("%s %s: the database is unavailable: %s", request.method, request.url.path, error)
+    logger.error(
+        "%s %s: the database is unavailable: %s",
+        request.method,
+        request.url.path,
+        error,
+    )
     detail = {"detail": "The database is unavailable."}
-    return JSONResponse(detail, status.HTTP_503_SERVICE_UNAVAILABLE, {"Retry-After": "5"})
+    return JSONResponse(
+        detail, status.HTTP_503_SERVICE_UNAVAILABLE, {"Retry-After": "5"}
+    )
     # --8<-- [end:unavailable]
 
 
 @app.get("/users", responses=UNAVAILABLE)
 async def list_users(database: Db) -> list[User]:
-    rows = await database.fetch_all("SELECT id, name, username, email FROM users ORDER BY id")
+    rows = await database.fetch_all(
+        "SELECT id, name, username, email FROM users ORDER BY id"
+    )
     return [User.model_validate(row, from_attributes=True) for row in rows]
 
 
@@ -103,9 +125,13 @@ async def list_users(database: Db) -> list[User]:
 async def get_user(user_id: UserId, database: Db) -> User:
     row = await database.fetch_one(
         "SELECT id, name, username, email FROM users WHERE id = :id",
-        values={"id": user_id},  # a bound parameter: never format values into SQL
+        values={
+            "id": user_id
+        },  # a bound parameter: never format values into SQL
     )
     if row is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"No user with id {user_id}.")
+        raise HTTPException(
+            status.HTTP_404_NOT_FOUND, f"No user with id {user_id}."
+        )
     return User.model_validate(row, from_attributes=True)
     # --8<-- [end:get_user]

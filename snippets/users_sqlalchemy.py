@@ -8,7 +8,11 @@ from typing import Annotated
 from fastapi import Depends, FastAPI, HTTPException, Request, status
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from users_db import (
@@ -38,7 +42,9 @@ class UserRow(Base):
 
 
 @asynccontextmanager
-async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, async_sessionmaker[AsyncSession]]]:
+async def lifespan(
+    app: FastAPI,
+) -> AsyncIterator[dict[str, async_sessionmaker[AsyncSession]]]:
     url = os.environ.get("DATABASE_URL", DEFAULT_DATABASE_URL)
     engine = create_async_engine(url, connect_args={"timeout": BUSY_TIMEOUT})
     try:
@@ -57,7 +63,9 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
 Session = Annotated[AsyncSession, Depends(get_session)]
 
 app = FastAPI(lifespan=lifespan)
-app.add_exception_handler(OperationalError, database_unavailable)  # as users_db's
+app.add_exception_handler(
+    OperationalError, database_unavailable
+)  # as users_db's
 
 
 @app.get("/users", responses=UNAVAILABLE)
@@ -71,6 +79,8 @@ async def list_users(session: Session) -> list[User]:
 async def get_user(user_id: UserId, session: Session) -> User:
     row = await session.get(UserRow, user_id)
     if row is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"No user with id {user_id}.")
+        raise HTTPException(
+            status.HTTP_404_NOT_FOUND, f"No user with id {user_id}."
+        )
     return User.model_validate(row, from_attributes=True)
     # --8<-- [end:get_user]
