@@ -331,10 +331,16 @@ def first_failure(output: str) -> str:
     return match[1] if match else "?"
 
 
-def main() -> int:
+def main(only: str = "") -> int:
+    """Every mutation, or those whose name or file contains `only` (`python mutations.py
+    files.py` tries one snippet's mutations while writing them)."""
+    chosen = [m for m in MUTATIONS if only in m.name or only in m.path]
+    if not chosen:
+        print(f"no mutation's name or file contains {only!r}")
+        return 1
     with tempfile.TemporaryDirectory(prefix="mutate-") as scratch:
         baseline = copy_of_repository(Path(scratch) / "baseline")
-        every_test = tuple(sorted({test for mutation in MUTATIONS for test in mutation.tests}))
+        every_test = tuple(sorted({test for mutation in chosen for test in mutation.tests}))
         unchanged = pytest(baseline, every_test)
         if unchanged.returncode != 0:
             print(unchanged.stdout + unchanged.stderr)
@@ -342,7 +348,7 @@ def main() -> int:
             return 1
 
         rows, caught = [], 0
-        for number, mutation in enumerate(MUTATIONS, 1):
+        for number, mutation in enumerate(chosen, 1):
             copy = Path(scratch) / f"mutant-{number}"
             shutil.copytree(baseline, copy)
             target = copy / mutation.path
@@ -367,9 +373,9 @@ def main() -> int:
     print("| --- | --- | --- | --- | ---: |")
     for row in rows:
         print("| " + " | ".join(row) + " |")
-    print(f"\ncaught/total: {caught}/{len(MUTATIONS)}")
-    return 0 if caught == len(MUTATIONS) else 1
+    print(f"\ncaught/total: {caught}/{len(chosen)}")
+    return 0 if caught == len(chosen) else 1
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(*sys.argv[1:2]))
