@@ -1,4 +1,4 @@
-"""Independent awaits, run concurrently with asyncio.gather."""
+"""Independent awaits, run concurrently in an asyncio.TaskGroup."""
 
 import asyncio
 
@@ -19,7 +19,8 @@ async def task_2() -> str:
 
 @app.get("/parallel-tasks")
 async def parallel_tasks() -> dict[str, list[str]]:
-    results = await asyncio.gather(
-        task_1(), task_2()
-    )  # results in argument order
-    return {"results": list(results)}
+    async with asyncio.TaskGroup() as group:
+        first = group.create_task(task_1())
+        second = group.create_task(task_2())
+    # the block ends when both tasks have finished
+    return {"results": [first.result(), second.result()]}
