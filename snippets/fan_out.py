@@ -1,33 +1,58 @@
-"""Many upstream calls at once, but never more than a few in flight."""
+# --8<-- [start:limit]
+"""Many upstream calls at once, but never more than a few in flight, for the
+whole app: one semaphore, made in the lifespan, shared by every request."""
 
 import asyncio
-from typing import Annotated
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Annotated, Any
 
-from fastapi import FastAPI, HTTPException, Query
+from fastapi import Depends, FastAPI, HTTPException, Query, Request
 from pydantic import BaseModel
 
-from fetch_data import HttpClient, lifespan
+from fetch_data import HttpClient
+from fetch_data import lifespan as client_lifespan
 from upstream_errors import UPSTREAM_FAILED, get_json
 
 API = "https://jsonplaceholder.typicode.com"
-IN_FLIGHT = 5  # requests to the upstream at once, at most, per request to this endpoint
+UPSTREAM_LIMIT = 5  # upstream calls in flight at once, app-wide
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Any]]:
+    """The shared client, and the one semaphore that every request shares."""
+    async with client_lifespan(app) as state:
+        limit = asyncio.Semaphore(UPSTREAM_LIMIT)
+        yield {**state, "upstream_limit": limit}
+
+
+async def upstream_limit(request: Request) -> asyncio.Semaphore:
+    """The app's semaphore: the same object for every request."""
+    limit: asyncio.Semaphore = request.state.upstream_limit
+    return limit
+
+
+UpstreamLimit = Annotated[asyncio.Semaphore, Depends(upstream_limit)]
 
 app = FastAPI(lifespan=lifespan)
+# --8<-- [end:limit]
 
 
+# --8<-- [start:endpoint]
 class Post(BaseModel):
     title: str  # the one field this endpoint uses; others are ignored
 
 
 @app.get("/posts/titles", responses=UPSTREAM_FAILED)
 async def post_titles(
-    client: HttpClient, count: Annotated[int, Query(ge=1, le=100)] = 20
+    client: HttpClient,
+    limit: UpstreamLimit,
+    count: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> list[str]:
     """The titles of the first `count` posts, fetched a post per request."""
-    limit = asyncio.Semaphore(IN_FLIGHT)
 
     async def title(post_id: int) -> str:
-        async with limit:  # waits here while IN_FLIGHT others are fetching
+        async with limit:  # waits while UPSTREAM_LIMIT calls are in flight
             post: Post = await get_json(client, f"{API}/posts/{post_id}", Post)
         return post.title
 
@@ -39,6 +64,8 @@ async def post_titles(
             ]
     except* HTTPException as failed:
         raise failed.exceptions[0] from None
-    return [
-        task.result() for task in titles
-    ]  # in post order, however they finished
+    # in post order, however they finished
+    return [task.result() for task in titles]
+
+
+# --8<-- [end:endpoint]
