@@ -1,8 +1,10 @@
-"""The endpoints the benchmarks put under load: four ways to wait, two ways to call an upstream.
+"""The endpoints the benchmarks put under load: three ways to wait, three
+ways to call an upstream.
 
-Settings come from the environment, so one module serves every run: BENCH_SLEEP (seconds each
-request waits), BENCH_THREADS (the thread pool's limit), BENCH_UPSTREAM (a base URL) and
-BENCH_CONNECTIONS (the shared client's connection limit)."""
+Settings come from the environment, so one module serves every run:
+BENCH_SLEEP (seconds each request waits), BENCH_THREADS (the thread pool's
+limit), BENCH_UPSTREAM (a base URL) and BENCH_CONNECTIONS (the shared
+client's connection limit)."""
 
 import asyncio
 import os
@@ -49,13 +51,14 @@ def def_sleep() -> dict[str, bool]:
 
 @app.get("/blocking-sleep")
 async def blocking_sleep() -> dict[str, bool]:
-    time.sleep(SLEEP)  # noqa: ASYNC251  # the mistake, measured: the whole loop waits
+    # The mistake, measured: the whole loop waits.
+    time.sleep(SLEEP)  # noqa: ASYNC251
     return {"ok": True}
 
 
 @app.get("/data")
 async def data() -> dict[str, bool]:
-    """What the upstream-calling endpoints call, on a second server: answers at once."""
+    """What the upstream-calling endpoints call, on a second server."""
     return {"ok": True}
 
 
@@ -73,7 +76,8 @@ async def upstream_shared(request: Request) -> Any:
 
 @app.get("/upstream-shared-queued")
 async def upstream_shared_queued(request: Request) -> Any:
-    """The same, but requests wait their turn here, not inside httpx's connection pool."""
+    """The same, but requests wait their turn here, not inside httpx's
+    connection pool."""
     client: httpx.AsyncClient = request.state.upstream
     async with request.state.turns:
         return (await client.get("/data")).json()

@@ -1,5 +1,6 @@
-"""A real uvicorn server for an app, on a free port of 127.0.0.1, inside the running event loop:
-for what only a server shows, such as chunks arriving one by one, or a socket timing out."""
+"""A real uvicorn server for an app, on a free port of 127.0.0.1, inside the
+running event loop: for what only a server shows, such as chunks arriving
+one by one, or a socket timing out."""
 
 import asyncio
 import socket
@@ -12,9 +13,10 @@ from starlette.types import ASGIApp
 
 @asynccontextmanager
 async def local_server(app: ASGIApp) -> AsyncIterator[str]:
-    """Serve `app` until the block ends; yield its base URL, such as http://127.0.0.1:40123."""
+    """Serve `app` until the block ends; yield its base URL, such as
+    http://127.0.0.1:40123."""
     with socket.socket() as listening:
-        listening.bind(("127.0.0.1", 0))  # port 0: the system picks a free one
+        listening.bind(("127.0.0.1", 0))  # port 0: the system picks one
         server = uvicorn.Server(
             uvicorn.Config(app, log_config=None, log_level="warning")
         )
@@ -22,9 +24,8 @@ async def local_server(app: ASGIApp) -> AsyncIterator[str]:
         try:
             while not server.started:
                 if serving.done():
-                    await (
-                        serving
-                    )  # it stopped before it started: raise why, if it can say
+                    # It stopped before it started: raise why, if it can.
+                    await serving
                     raise RuntimeError(
                         "uvicorn stopped before it started; see its log"
                     )
