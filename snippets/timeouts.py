@@ -1,5 +1,5 @@
-"""A fan-out with one deadline: three upstream calls at once, all cancelled if time runs out, the
-others cancelled if one fails."""
+"""A fan-out with one deadline: three upstream calls at once, all cancelled
+if time runs out, the others cancelled if one fails."""
 
 import asyncio
 from typing import Any
@@ -10,12 +10,9 @@ from fetch_data import HttpClient, lifespan
 from upstream_errors import UPSTREAM_FAILED, get_json
 
 API = "https://jsonplaceholder.typicode.com"
-DEADLINE = (
-    2.0  # seconds for the whole overview, whatever each call's own timeout
-)
-Item = dict[
-    str, Any
-]  # the shapes the upstream must send: an object, and a list of them
+DEADLINE = 2.0  # seconds for the three calls together
+# the shapes the upstream must send: an object, and a list of them
+Item = dict[str, Any]
 Items = list[Item]
 
 app = FastAPI(lifespan=lifespan)
@@ -24,22 +21,17 @@ app = FastAPI(lifespan=lifespan)
 @app.get("/users/{user_id}/overview", responses=UPSTREAM_FAILED)
 async def user_overview(user_id: int, client: HttpClient) -> dict[str, Any]:
     try:
-        async with asyncio.timeout(DEADLINE):
-            async with (
-                asyncio.TaskGroup() as calls
-            ):  # one failure cancels the others
-                user = calls.create_task(
-                    get_json(client, f"{API}/users/{user_id}", Item)
-                )
-                posts = calls.create_task(
-                    get_json(client, f"{API}/posts?userId={user_id}", Items)
-                )
-                todos = calls.create_task(
-                    get_json(client, f"{API}/todos?userId={user_id}", Items)
-                )
-    except* (
-        HTTPException
-    ) as failed:  # an upstream failed: answer as get_json decided
+        async with asyncio.timeout(DEADLINE), asyncio.TaskGroup() as calls:
+            user = calls.create_task(
+                get_json(client, f"{API}/users/{user_id}", Item)
+            )
+            posts = calls.create_task(
+                get_json(client, f"{API}/posts?userId={user_id}", Items)
+            )
+            todos = calls.create_task(
+                get_json(client, f"{API}/todos?userId={user_id}", Items)
+            )
+    except* HTTPException as failed:  # an upstream failed: as get_json says
         raise failed.exceptions[0] from None
     except* TimeoutError:
         detail = f"The upstreams took longer than {DEADLINE:g} seconds."
