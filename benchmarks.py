@@ -250,20 +250,40 @@ def corpus() -> dict[str, object]:
     }
 
 
+#: The endpoints' names as the page's tables and chart show them, short enough for a phone.
+SHORT = {
+    "async sleep": "async sleep",
+    "def, time.sleep (thread pool of 40)": "def, 40 threads",
+    "def, time.sleep (thread pool of 1000)": "def, 1000 threads",
+    "time.sleep in async def (blocked loop)": "blocked loop",
+    "upstream call, client per request": "client per request",
+    "upstream call, shared client": "shared client",
+    "upstream call, shared client, queued in a semaphore": "shared, semaphore",
+}
+
+
 def table(report: dict[str, Any]) -> str:
-    """The results as the Benchmarks page shows them."""
-    rows = [
-        "| endpoint | requests | ok | wall s | p50 s | p99 s | server CPU s | peak RSS MB "
-        "| peak threads |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    """The results as the Benchmarks page shows them: times, then costs, each narrow enough
+    for the page."""
+    times = [
+        "| endpoint | requests | ok | wall s | p50 s | p99 s |",
+        "| --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    costs = [
+        "| endpoint | requests | server CPU s | peak RSS MB | peak threads |",
+        "| --- | ---: | ---: | ---: | ---: |",
     ]
     for r in report["results"]:
-        rows.append(
-            f"| {r['kind']} | {r['requests']:,} | {r['ok']:,} | {r['wall_seconds']:.2f} "
-            f"| {r['p50_seconds']:.2f} | {r['p99_seconds']:.2f} | {r['server_cpu_seconds']:.2f} "
+        name, requests = SHORT[r["kind"]], f"{r['requests']:,}"
+        times.append(
+            f"| {name} | {requests} | {r['ok']:,} | {r['wall_seconds']:.2f} "
+            f"| {r['p50_seconds']:.2f} | {r['p99_seconds']:.2f} |"
+        )
+        costs.append(
+            f"| {name} | {requests} | {r['server_cpu_seconds']:.2f} "
             f"| {r['server_peak_rss_mb']:.0f} | {r['server_peak_threads']} |"
         )
-    return "\n".join(rows)
+    return "\n".join([*times, "", "Each run's cost to the server:", "", *costs])
 
 
 def corpus_table(report: dict[str, Any]) -> str:
@@ -284,39 +304,95 @@ def corpus_table(report: dict[str, Any]) -> str:
     )
 
 
-def chart(report: dict[str, Any], path: Path) -> None:
-    """Wall time per endpoint and request count, as an SVG that is the same for the same data."""
+#: The chart's two variants, for Material's light and dark schemes: text, lines and bars.
+SCHEMES: dict[str, dict[str, Any]] = {
+    "light": {
+        "ink": "#1f1f1f",
+        "grid": "#c8c8c8",
+        # Okabe and Ito's palette, told apart with colour blindness too
+        "bars": ["#0072b2", "#d55e00", "#009e73", "#cc79a7", "#e69f00", "#56b4e9", "#000000"],
+    },
+    "dark": {
+        "ink": "#e6e6e6",
+        "grid": "#4a4a4a",
+        "bars": ["#56b4e9", "#e69f00", "#009e73", "#cc79a7", "#f0e442", "#0072b2", "#ffffff"],
+    },
+}
+#: The chart's size in inches; the page declares it in pixels, at 96 per inch.
+CHART_INCHES = (5.0, 5.4)
+
+
+def chart_path(scheme: str) -> Path:
+    return RESULTS / ("results.svg" if scheme == "light" else f"results-{scheme}.svg")
+
+
+def chart(report: dict[str, Any], path: Path, scheme: str = "light") -> None:
+    """Wall time per endpoint and request count, as an SVG that is the same for the same data.
+
+    Narrow, with large type and the legend in one column under the plot, so that it stays
+    legible on a phone; transparent, so that it sits on the page's own background."""
     import matplotlib
 
     matplotlib.use("svg")
-    matplotlib.rcParams["svg.hashsalt"] = "async-fastapi-tested"
     from matplotlib import pyplot
+    from matplotlib.patches import Patch
 
+    colours = SCHEMES[scheme]
+    ink = colours["ink"]
+    style = {
+        "svg.hashsalt": "async-fastapi-tested",
+        "font.size": 13,
+        "text.color": ink,
+        "axes.labelcolor": ink,
+        "axes.edgecolor": ink,
+        "xtick.color": ink,
+        "ytick.color": ink,
+        "hatch.color": ink,
+        "hatch.linewidth": 1.0,
+    }
     sizes = sorted({r["requests"] for r in report["results"]})
-    figure, axes = pyplot.subplots(figsize=(9, 6))
-    width = 0.8 / len(KINDS)
-    for index, kind in enumerate(KINDS):
-        runs = [r for r in report["results"] if r["kind"] == kind]
-        positions = [sizes.index(r["requests"]) + index * width for r in runs]
-        bars = axes.bar(positions, [r["wall_seconds"] for r in runs], width, label=kind)
-        for bar, run in zip(bars, runs, strict=True):
-            if run["ok"] < run["requests"]:  # cut off, or failed: not a time to finish
-                bar.set_hatch("//")
-    axes.set_xticks([n + 0.4 - width / 2 for n in range(len(sizes))], [f"{n:,}" for n in sizes])
-    axes.set_yscale("log")
-    axes.set_xlabel("requests sent at once (hatched: not every request was answered)")
-    axes.set_ylabel(f"wall seconds, each request waiting {report['sleep_seconds']} s")
-    axes.legend(fontsize="small", loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=2)
-    figure.tight_layout()
-    figure.savefig(path, format="svg", metadata={"Date": None})
-    pyplot.close(figure)
+    with pyplot.rc_context(style):
+        figure, axes = pyplot.subplots(figsize=CHART_INCHES, layout="constrained")
+        width = 0.8 / len(KINDS)
+        handles = []
+        for index, (kind, colour) in enumerate(zip(KINDS, colours["bars"], strict=True)):
+            runs = [r for r in report["results"] if r["kind"] == kind]
+            positions = [sizes.index(r["requests"]) + index * width for r in runs]
+            bars = axes.bar(
+                positions, [r["wall_seconds"] for r in runs], width, color=colour, label=kind
+            )
+            for bar, run in zip(bars, runs, strict=True):
+                if run["ok"] < run["requests"]:  # cut off, or failed: not a time to finish
+                    bar.set_hatch("//")
+                    bar.set_edgecolor(ink)
+            handles.append(Patch(color=colour, label=SHORT[kind]))
+        handles.append(Patch(facecolor="none", edgecolor=ink, hatch="//", label="not all answered"))
+        axes.set_xticks([n + 0.4 - width / 2 for n in range(len(sizes))], [f"{n:,}" for n in sizes])
+        axes.set_yscale("log")
+        ticks = [0.2, 0.5, 1, 2, 5, 10, 20, 50]
+        axes.set_yticks(ticks, [f"{tick:g}" for tick in ticks])
+        axes.minorticks_off()
+        axes.set_ylim(0.2, 50)
+        axes.yaxis.grid(True, color=colours["grid"], linewidth=0.5)
+        axes.set_axisbelow(True)
+        axes.set_xlabel("requests sent at once")
+        axes.set_ylabel(f"wall seconds, each waiting {report['sleep_seconds']} s")
+        figure.legend(handles=handles, loc="outside lower center", ncol=2, frameon=False)
+        figure.savefig(path, format="svg", metadata={"Date": None}, transparent=True)
+        pyplot.close(figure)
+
+
+def charts(report: dict[str, Any]) -> None:
+    """Both variants of the chart, light and dark, from the same data."""
+    for scheme in SCHEMES:
+        chart(report, chart_path(scheme), scheme)
 
 
 def publish(report: dict[str, Any], page: Path = ROOT / "docs" / "benchmarks.md") -> None:
     """Write the results, the chart, and the tables into the Benchmarks page between markers."""
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "results.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
-    chart(report, RESULTS / "results.svg")
+    charts(report)
     text = page.read_text(encoding="utf-8")
     for name, content in (("results", table(report)), ("corpus", corpus_table(report))):
         start, end = f"<!-- bench:{name} -->", f"<!-- /bench:{name} -->"
@@ -335,7 +411,15 @@ def main() -> None:
         action="store_true",
         help="measure only what verifying the guide costs; keep the published endpoint results",
     )
+    parser.add_argument(
+        "--charts-only",
+        action="store_true",
+        help="redraw both charts from the published results; measure nothing",
+    )
     arguments = parser.parse_args()
+    if arguments.charts_only:
+        charts(json.loads((RESULTS / "results.json").read_text(encoding="utf-8")))
+        return
     # First the corpus: `make test` checks the data published so far, so it runs before the
     # new data replaces it; then everything is published together, consistent.
     figures = corpus()

@@ -4,9 +4,12 @@ A tiny run checks the machinery (servers start and stop, every endpoint answers,
 is taken); it asserts no times, which belong to the published figures, not to a test."""
 
 import json
+import re
 from pathlib import Path
 
-from benchmarks import KINDS, RESULTS, chart, corpus_table, run, table
+import pytest
+
+from benchmarks import KINDS, RESULTS, SCHEMES, chart, chart_path, corpus_table, run, table
 from docs_harness import ROOT
 
 PUBLISHED = json.loads((RESULTS / "results.json").read_text(encoding="utf-8"))
@@ -30,6 +33,28 @@ def test_the_page_shows_the_published_results() -> None:
     assert corpus_table(PUBLISHED) in page
 
 
-def test_the_chart_is_drawn_from_the_published_results(tmp_path: Path) -> None:
-    chart(PUBLISHED, tmp_path / "chart.svg")
-    assert (tmp_path / "chart.svg").read_bytes() == (RESULTS / "results.svg").read_bytes()
+@pytest.mark.parametrize("scheme", SCHEMES)
+def test_the_chart_is_drawn_from_the_published_results(tmp_path: Path, scheme: str) -> None:
+    """`python benchmarks.py --charts-only` redraws what is committed, light and dark."""
+    chart(PUBLISHED, tmp_path / "chart.svg", scheme)
+    assert (tmp_path / "chart.svg").read_bytes() == chart_path(scheme).read_bytes()
+
+
+def test_the_page_shows_each_chart_at_its_own_size() -> None:
+    """One image for each colour scheme, each declaring the width and height its SVG has (in
+    CSS pixels, 96 to the inch, so 4 to every 3 points), so the page keeps its place while it
+    loads; and alt text that states what the chart shows."""
+    page = (ROOT / "docs" / "benchmarks.md").read_text(encoding="utf-8")
+    shown = re.findall(
+        r"!\[(?P<alt>[^\]]+)\]\(benchmarks/(?P<file>[\w-]+\.svg)#only-(?P<scheme>light|dark)\)"
+        r'\{ width="(?P<width>\d+)" height="(?P<height>\d+)" \}',
+        page,
+    )
+    assert sorted(scheme for *_, scheme, _, _ in shown) == sorted(SCHEMES)
+    for alt, file, scheme, width, height in shown:
+        assert file == chart_path(scheme).name
+        svg = chart_path(scheme).read_text(encoding="utf-8")
+        size = re.search(r'<svg [^>]*width="([\d.]+)pt" height="([\d.]+)pt"', svg)
+        assert size is not None
+        assert (int(width), int(height)) == tuple(round(float(pt) * 4 / 3) for pt in size.groups())
+        assert len(alt) > 100  # a finding, not a label such as "chart"
