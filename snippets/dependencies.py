@@ -1,7 +1,8 @@
-"""A resource per request from a dependency with `yield`, and typed lifespan state: each request's
-changes are one database transaction, committed before the response is sent if the endpoint
-returns, rolled back if it raises."""
+"""A resource per request from a dependency with `yield`, and typed lifespan
+state: each request's changes are one database transaction, committed before
+the response is sent if the endpoint returns, rolled back if it raises."""
 
+# --8<-- [start:imports]
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -36,9 +37,12 @@ from users_db import (
 )
 from users_sqlalchemy import UserRow
 
+# --8<-- [end:imports]
 
+
+# --8<-- [start:state]
 class State(TypedDict):
-    """What the lifespan hands to every request; a type checker holds both sides to it."""
+    """What the lifespan hands to every request, checked on both sides."""
 
     sessions: async_sessionmaker[AsyncSession]
 
@@ -54,32 +58,38 @@ async def lifespan(app: FastAPI) -> AsyncIterator[State]:
 
 
 def lifespan_state(request: Request) -> State:
-    return cast(
-        State, request.scope["state"]
-    )  # the server's copy of what lifespan yielded
+    # The server's copy of what the lifespan yielded: request.state's dict.
+    return cast(State, request.scope["state"])
 
 
+# --8<-- [end:state]
+
+
+# --8<-- [start:transaction]
 async def transaction(request: Request) -> AsyncIterator[AsyncSession]:
-    """One session in one transaction per request; closed whatever the endpoint does."""
+    """One session in one transaction per request, closed whatever happens."""
     async with (
         lifespan_state(request)["sessions"]() as session,
         session.begin(),
     ):
-        yield session  # the endpoint runs here; an exception it raises comes back out here
+        # The endpoint runs here; an exception it raises comes back out here.
+        yield session
 
 
-# scope="function": the code after `yield`, the commit, runs before the response is sent, so
-# a failed commit is the client's answer. FastAPI's default runs it after the response.
+# scope="function": the code after `yield`, the commit, runs before the
+# response is sent, so a failed commit is the client's answer. FastAPI's
+# default, "request", runs it after the response.
 Transaction = Annotated[AsyncSession, Depends(transaction, scope="function")]
+# --8<-- [end:transaction]
 
+
+# --8<-- [start:app]
 app = FastAPI(
     lifespan=lifespan,
     exception_handlers={RequestValidationError: invalid_request},
 )
 app.add_middleware(RequestBodyLimitMiddleware, max_body_size=MAX_JSON_BODY)
-app.add_exception_handler(
-    OperationalError, database_unavailable
-)  # as users_db's
+app.add_exception_handler(OperationalError, database_unavailable)  # a 503
 
 
 class NewName(BaseModel):
@@ -108,10 +118,10 @@ async def rename_user(
         )
     user.name = new.name
     try:
-        await (
-            session.flush()
-        )  # the UPDATE runs here; the database keeps names unique
+        # The UPDATE runs here, and the database keeps names unique.
+        await session.flush()
     except IntegrityError:
         detail = f"Another user is named {new.name!r}."
         raise HTTPException(status.HTTP_409_CONFLICT, detail) from None
     return User.model_validate(user, from_attributes=True)
+    # --8<-- [end:app]
