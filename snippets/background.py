@@ -11,16 +11,15 @@ from starlette.middleware.body_limit import RequestBodyLimitMiddleware
 from client_input import MAX_JSON_BODY, NOT_JSON, TOO_LARGE, invalid_request
 
 app = FastAPI(exception_handlers={RequestValidationError: invalid_request})
-app.add_middleware(
-    RequestBodyLimitMiddleware, max_body_size=MAX_JSON_BODY
-)  # before it is read
-outbox: list[
-    str
-] = []  # stands in for a mail service: who has been sent a welcome
+# A body over the limit is refused before it is read.
+app.add_middleware(RequestBodyLimitMiddleware, max_body_size=MAX_JSON_BODY)
 
+# Stands in for a mail service: who has been sent a welcome.
+outbox: list[str] = []
 
-# No @, space or control character, each side of an @ and a dot: spelled out, because `\s`
-# means other characters to pydantic than to a JSON Schema validator reading the API's schema.
+# No @, space or control character, each side of an @ and a dot. Spelled
+# out, because `\s` means other characters to pydantic than to a JSON
+# Schema validator reading the API's schema.
 ADDRESS = r"^[^@\x00-\x20]+@[^@\x00-\x20]+\.[^@\x00-\x20]+$"
 
 
@@ -29,7 +28,7 @@ class Signup(BaseModel):
 
 
 async def send_welcome_email(address: str) -> None:
-    await asyncio.sleep(5)  # stands in for a slow call to the mail service
+    await asyncio.sleep(1)  # stands in for a slow call to the mail service
     outbox.append(address)
 
 
@@ -41,7 +40,5 @@ async def send_welcome_email(address: str) -> None:
 async def sign_up(
     signup: Signup, background: BackgroundTasks
 ) -> dict[str, str]:
-    background.add_task(
-        send_welcome_email, signup.email
-    )  # runs once the response is sent
+    background.add_task(send_welcome_email, signup.email)
     return {"status": "signed up; a welcome email is on its way"}
