@@ -1,4 +1,5 @@
-"""The article's error-handling example, corrected: an upstream that fails in every way."""
+"""The article's error-handling example, corrected: an upstream that may
+fail in every way, and a client that learns only what it can act on."""
 
 from typing import Any
 

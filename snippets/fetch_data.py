@@ -1,5 +1,5 @@
-"""Calling another API: one shared httpx.AsyncClient, made in the lifespan, handed out by a
-dependency, with a timeout and connection limits."""
+"""Calling another API: one shared httpx.AsyncClient, made in the lifespan,
+handed out by a dependency, with a timeout and connection limits."""
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -17,19 +17,17 @@ POSTS_URL = "https://jsonplaceholder.typicode.com/posts"
 async def lifespan(
     app: FastAPI,
 ) -> AsyncIterator[dict[str, httpx.AsyncClient]]:
-    """One client for the app's whole life: its connections are reused across requests."""
-    timeout = httpx.Timeout(
-        10.0, connect=3.0
-    )  # seconds; httpx's default is 5 for each
+    """One client for the app's whole life: its connections are reused."""
+    # Seconds: 3 to connect, 10 for each read or write, 2 for a free
+    # connection from the pool. httpx's default is 5 for each.
+    timeout = httpx.Timeout(10.0, connect=3.0, pool=2.0)
     limits = httpx.Limits(max_connections=50, max_keepalive_connections=10)
     async with httpx.AsyncClient(timeout=timeout, limits=limits) as client:
-        yield {
-            "http_client": client
-        }  # lifespan state: request.state.http_client
+        yield {"http_client": client}  # the state: request.state.http_client
 
 
 async def http_client(request: Request) -> httpx.AsyncClient:
-    """The shared client; `async def`, or FastAPI would call it in a worker thread."""
+    """The shared client. `async def`: a `def` would run in a thread."""
     client: httpx.AsyncClient = request.state.http_client
     return client
 

@@ -1,4 +1,4 @@
-"""Calling another API the article's way: a new httpx.AsyncClient for every request."""
+"""Calling another API the article's way: a new client for every request."""
 
 from typing import Any
 
@@ -11,7 +11,6 @@ app = FastAPI()
 @app.get("/fetch-data")
 async def fetch_data() -> Any:
     async with httpx.AsyncClient() as client:
-        response = await client.get(
-            "https://jsonplaceholder.typicode.com/posts"
-        )
+        url = "https://jsonplaceholder.typicode.com/posts"
+        response = await client.get(url)
     return response.json()
