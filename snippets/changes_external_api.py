@@ -1,4 +1,5 @@
-"""The article's error handling, as published (typed): what the changes page corrects."""
+"""The article's error handling, as published (with types added): what the
+changes page corrects."""
 
 from typing import Any
 
