@@ -5,12 +5,13 @@ from typing import Any
 import httpx
 from fastapi import FastAPI
 
+POSTS_URL = "https://jsonplaceholder.typicode.com/posts"
+
 app = FastAPI()
 
 
 @app.get("/fetch-data")
 async def fetch_data() -> Any:
     async with httpx.AsyncClient() as client:
-        url = "https://jsonplaceholder.typicode.com/posts"
-        response = await client.get(url)
+        response = await client.get(POSTS_URL)
     return response.json()
