@@ -1,4 +1,4 @@
-"""The mistake to avoid: a blocking call inside `async def` stalls the whole event loop."""
+"""The mistake to avoid: a blocking call inside `async def` stalls the loop."""
 
 import time
 
@@ -9,5 +9,6 @@ app = FastAPI()
 
 @app.get("/async-endpoint")
 async def async_endpoint() -> dict[str, str]:
-    time.sleep(2)  # noqa: ASYNC251  # blocks the loop: no other request runs meanwhile
+    # Blocks the loop for two seconds: no other request runs meanwhile.
+    time.sleep(2)  # noqa: ASYNC251
     return {"message": "This is an async response!"}

@@ -1,4 +1,4 @@
-"""Raising the thread pool's limit from anyio's default of 40, for many blocking calls at once."""
+"""Raising the thread pool's limit from anyio's default of 40."""
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -11,9 +11,8 @@ import blocking
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    to_thread.current_default_thread_limiter().total_tokens = (
-        100  # this event loop's pool
-    )
+    limiter = to_thread.current_default_thread_limiter()  # this loop's
+    limiter.total_tokens = 100
     yield
 
 
