@@ -5,6 +5,10 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 SETUP := $(VENV)/.set-up-from-lock
+# From the npm registry, exactly as package-lock.json pins them: Mermaid, which the site
+# serves itself, and axe-core, which the browser test runs on every page.
+NODE_SETUP := node_modules/.set-up-from-lock
+MERMAID := docs/javascripts/mermaid.min.js
 
 # Material for MkDocs prints a notice about MkDocs 2.0 on every build; it is not a warning
 # about this site, and silencing it this way keeps every real warning visible.
@@ -15,20 +19,20 @@ TEST_ENV := PYTHONDONTWRITEBYTECODE=1
 
 .PHONY: serve test build lock clean update-docs lint bench bench-hostile setup repeat mutate
 
-serve: $(SETUP) ## set up, then serve the site on http://127.0.0.1:8000/async-fastapi-tested/ (the path of site_url), with live reload
+serve: $(SETUP) $(MERMAID) ## set up, then serve the site on http://127.0.0.1:8000/async-fastapi-tested/ (the path of site_url), with live reload
 	$(BIN)/mkdocs serve --dev-addr 127.0.0.1:8000
 
 # Two workers, each running whole files (a page's blocks share one namespace); pytest-randomly
 # picks a new order every run and prints its seed: `-p randomly -p "randomly_seed=N"` repeats it.
-test: $(SETUP) ## set up, then run every page and every test
+test: $(SETUP) $(MERMAID) ## set up, then run every page and every test
 	$(TEST_ENV) $(BIN)/python -m pytest -n 2 --dist loadfile
 
-setup: $(SETUP) ## set up .venv from requirements.lock (serve and test do this first)
+setup: $(SETUP) $(MERMAID) ## set up .venv from requirements.lock and node_modules/ from package-lock.json (serve and test do this first)
 
 # The suite again and again, each run in a new random order; stops at the first failure and
 # shows that run in full, with the seed that repeats its order. CI runs it 20 times.
 RUNS ?= 20
-repeat: $(SETUP) ## run make test's suite RUNS times in a row (default 20)
+repeat: $(SETUP) $(MERMAID) ## run make test's suite RUNS times in a row (default 20)
 	@for run in $$(seq $(RUNS)); do \
 		output=$$($(TEST_ENV) $(BIN)/python -m pytest -n 2 --dist loadfile 2>&1) \
 			|| { echo "$$output"; echo "run $$run of $(RUNS) failed"; exit 1; }; \
@@ -36,10 +40,10 @@ repeat: $(SETUP) ## run make test's suite RUNS times in a row (default 20)
 			"$$(echo "$$output" | tail -n 1 | tr -d '=')"; \
 	done
 
-mutate: $(SETUP) ## break snippets and pages on purpose; every break must fail the tests
+mutate: $(SETUP) $(MERMAID) ## break snippets and pages on purpose; every break must fail the tests
 	$(TEST_ENV) $(BIN)/python mutations.py
 
-build: $(SETUP) ## write the site to site/
+build: $(SETUP) $(MERMAID) ## write the site to site/
 	$(BIN)/mkdocs build --strict
 
 $(SETUP): requirements.lock
@@ -47,6 +51,17 @@ $(SETUP): requirements.lock
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --require-hashes -r requirements.lock
 	touch $@
+
+# npm ci installs exactly what package-lock.json lists (checked against its hashes), and runs
+# no package's install scripts. Only files for the browser are used (Mermaid's bundle,
+# axe-core's script), so a package asking for a newer Node than Debian's only warns.
+$(NODE_SETUP): package-lock.json package.json
+	@command -v npm >/dev/null || { echo "npm is needed (Debian: apt-get install nodejs npm)"; exit 1; }
+	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	touch $@
+
+$(MERMAID): $(NODE_SETUP)
+	cp node_modules/mermaid/dist/mermaid.min.js $@
 
 lock: ## re-resolve pyproject.toml's dependencies into requirements.lock
 	rm -rf .venv-lock
@@ -57,7 +72,7 @@ lock: ## re-resolve pyproject.toml's dependencies into requirements.lock
 	rm -rf .venv-lock
 
 clean: ## remove the set-up and the built site
-	rm -rf $(VENV) site
+	rm -rf $(VENV) node_modules $(MERMAID) site
 
 lint: $(SETUP) ## ruff and mypy over the code, ruff over the pages' Python blocks (make test runs it too)
 	$(BIN)/python -m pytest tests/test_lint.py -q
