@@ -145,7 +145,7 @@ async def get_user(user_id: UserId, session: Session) -> User:
 # --8<-- [start:posts]
 @app.get("/users/{user_id}/posts", responses={**NOT_FOUND, **UNAVAILABLE})
 async def list_posts(user_id: UserId, session: Session) -> list[Post]:
-    # The user and their posts, loaded together, before anything reads them.
+    # The posts load within this awaited call, not when something reads them.
     options = [selectinload(UserRow.posts)]
     row = await session.get(UserRow, user_id, options=options)
     if row is None:
