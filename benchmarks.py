@@ -329,7 +329,7 @@ def chart_path(scheme: str) -> Path:
 def chart(report: dict[str, Any], path: Path, scheme: str = "light") -> None:
     """Wall time per endpoint and request count, as an SVG that is the same for the same data.
 
-    Narrow, with large type and the legend in one column under the plot, so that it stays
+    Narrow, with large type and the legend in two columns under the plot, so that it stays
     legible on a phone; transparent, so that it sits on the page's own background."""
     import matplotlib
 
@@ -339,19 +339,20 @@ def chart(report: dict[str, Any], path: Path, scheme: str = "light") -> None:
 
     colours = SCHEMES[scheme]
     ink = colours["ink"]
-    style = {
-        "svg.hashsalt": "async-fastapi-tested",
-        "font.size": 13,
-        "text.color": ink,
-        "axes.labelcolor": ink,
-        "axes.edgecolor": ink,
-        "xtick.color": ink,
-        "ytick.color": ink,
-        "hatch.color": ink,
-        "hatch.linewidth": 1.0,
-    }
     sizes = sorted({r["requests"] for r in report["results"]})
-    with pyplot.rc_context(style):
+    with pyplot.rc_context(
+        {
+            "svg.hashsalt": "async-fastapi-tested",
+            "font.size": 13,
+            "text.color": ink,
+            "axes.labelcolor": ink,
+            "axes.edgecolor": ink,
+            "xtick.color": ink,
+            "ytick.color": ink,
+            "hatch.color": ink,
+            "hatch.linewidth": 1.0,
+        }
+    ):
         figure, axes = pyplot.subplots(figsize=CHART_INCHES, layout="constrained")
         width = 0.8 / len(KINDS)
         handles = []
