@@ -24,3 +24,29 @@ document$.subscribe(function () {
   });
 });
 
+
+// Material styles Mermaid's flowcharts, sequence, class, state and entity diagrams in its own
+// colours for each scheme, but not Gantt charts, which keep Mermaid's light-theme colours:
+// grey text on purple bars, and dark section names on the dark scheme's background. The
+// same colours Material gives the others, added to the styles Material hands Mermaid (it
+// calls mermaid.initialize itself, after this script has run).
+var GANTT_CSS = [
+  ".titleText, [class^=sectionTitle], .grid .tick text",
+  "{ fill: var(--md-mermaid-label-fg-color) !important }",
+  ".section0, .section2 { fill: var(--md-default-fg-color--lightest) !important }",
+  ".section1, .section3 { fill: transparent !important }",
+  "rect[class^=task], rect[class*=' task'], [class^=active], [class^=done], [class^=crit]",
+  "{ fill: var(--md-mermaid-node-bg-color) !important;",
+  "  stroke: var(--md-mermaid-node-fg-color) !important }",
+  "text[class^=taskText], text[class*=' taskText'], [class^=activeText], [class^=doneText],",
+  "[class^=critText] { fill: var(--md-mermaid-label-fg-color) !important }",
+  ".grid .tick line, .grid path { stroke: var(--md-default-fg-color--lightest) !important }",
+].join("\n");
+if (typeof mermaid !== "undefined" && !(mermaid instanceof Element)) {
+  var initialize = mermaid.initialize.bind(mermaid);
+  mermaid.initialize = function (config) {
+    var themed = Object.assign({}, config);
+    themed.themeCSS = (themed.themeCSS || "") + GANTT_CSS;
+    return initialize(themed);
+  };
+}
