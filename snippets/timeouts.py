@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import FastAPI, HTTPException, status
 
 from fetch_data import HttpClient, lifespan
-from upstream_errors import UPSTREAM_FAILED, get_json
+from upstream_errors import UPSTREAM_FAILED, failed, get_json
 
 API = "https://jsonplaceholder.typicode.com"
 DEADLINE = 2.0  # seconds for the three calls together
@@ -18,12 +18,19 @@ Items = list[Item]
 app = FastAPI(lifespan=lifespan)
 
 
-@app.get("/users/{user_id}/overview", responses=UPSTREAM_FAILED)
+NO_SUCH_USER = failed("No user with this id")
+
+
+@app.get(
+    "/users/{user_id}/overview",
+    responses={**UPSTREAM_FAILED, 404: NO_SUCH_USER},
+)
 async def user_overview(user_id: int, client: HttpClient) -> dict[str, Any]:
+    missing = f"No user with id {user_id}."
     try:
         async with asyncio.timeout(DEADLINE), asyncio.TaskGroup() as calls:
             user = calls.create_task(
-                get_json(client, f"{API}/users/{user_id}", Item)
+                get_json(client, f"{API}/users/{user_id}", Item, missing)
             )
             posts = calls.create_task(
                 get_json(client, f"{API}/posts?userId={user_id}", Items)

@@ -42,7 +42,11 @@ def contract() -> dict[str, int]:
 
 CONTRACT = contract()
 USABLE = "answers 2xx with JSON the endpoint can use"
+NOT_FOUND = "answers 404 to a lookup of what its client named"
+OUR_BUG = "answers another 4xx, 429 aside: the request we sent was wrong"
+BUSY = "answers 429 or 503 with a `Retry-After`"
 STATUS = "answers any other status, 3xx included"
+POOL = "finds no free connection in our pool within 2 seconds"
 NO_ANSWER = "does not connect or answer in time"
 TOO_SLOW = "takes longer than 10 seconds in all, however it trickles"
 UNREACHABLE = "cannot be reached (refused, unresolvable, dropped)"
@@ -122,14 +126,23 @@ FAULTS: dict[str, tuple[Callable[[httpx.Request], Any], str]] = {
     **{f"{code}": (answers(code, text=SECRET), STATUS) for code in (301, 302, 303, 307, 308)},
     "304": (answers(304), STATUS),
     **{
-        f"{code}": (answers(code, json={"error": SECRET}), STATUS)
-        for code in (400, 401, 403, 404, 405, 409, 410, 418, 422, 429)
+        f"{code}": (answers(code, json={"error": SECRET}), OUR_BUG)
+        for code in (400, 401, 403, 405, 409, 410, 418, 422)
     },
+    "404": (answers(404, json={"error": SECRET}), NOT_FOUND),
+    "429": (answers(429, json={"error": SECRET}), STATUS),
     **{f"{code}": (answers(code, text=SECRET), STATUS) for code in (500, 501, 502, 503, 504)},
+    "429, retry after 3 s": (answers(429, {"Retry-After": "3"}), BUSY),
+    "503, retry after 120 s": (answers(503, {"Retry-After": "120"}), BUSY),
+    "503, retry after a date": (
+        answers(503, {"Retry-After": "Wed, 21 Oct 2015 07:28:00 GMT"}),
+        BUSY,
+    ),
+    "503, Retry-After unreadable": (answers(503, {"Retry-After": SECRET}), STATUS),
     "connect timeout": (raises(httpx.ConnectTimeout, "timed out"), NO_ANSWER),
     "read timeout": (raises(httpx.ReadTimeout, "timed out"), NO_ANSWER),
     "write timeout": (raises(httpx.WriteTimeout, "timed out"), NO_ANSWER),
-    "pool timeout": (raises(httpx.PoolTimeout, "timed out"), NO_ANSWER),
+    "pool timeout": (raises(httpx.PoolTimeout, "timed out"), POOL),
     "slower than the deadline": (never_answers, TOO_SLOW),
     "a byte a second, forever": (lambda request: httpx.Response(200, content=trickle()), TOO_SLOW),
     "connection refused": (
@@ -170,12 +183,19 @@ ENDPOINTS = {
     "fetch_data": ("/fetch-data", JSONPLACEHOLDER, False),
     "fan_out": ("/posts/titles?count=3", JSONPLACEHOLDER, True),
     "timeouts": ("/users/1/overview", JSONPLACEHOLDER, True),
+    "upstream_errors_lookup": ("/posts/7", JSONPLACEHOLDER, True),
 }
+LOOKUPS = {
+    "upstream_errors_lookup",
+    "timeouts",
+}  # endpoints whose upstream 404 is their client's 404
 
 
 def expected(endpoint: str, fault: str) -> int:
     _, _, shaped = ENDPOINTS[endpoint]
     row = FAULTS[fault][1]
+    if row == NOT_FOUND and endpoint not in LOOKUPS:
+        row = OUR_BUG  # a 404 from an address the client did not choose
     return CONTRACT[USABLE if row == WRONG_SHAPE and not shaped else row]
 
 
@@ -209,6 +229,8 @@ async def test_every_upstream_fault_gets_its_documented_status_and_leaks_nothing
         assert list(response.json()) == ["detail"]
         assert SECRET not in response.text
         assert not any(SECRET in value for value in response.headers.values())
+    if response.status_code == 503:  # a wait the client can use, in whole seconds
+        assert response.headers["retry-after"].isdigit()
 
 
 @pytest.mark.asyncio
