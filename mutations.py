@@ -42,6 +42,38 @@ PAGE = "_never_as_a_page"
 
 MUTATIONS = [
     Mutation(
+        "tests that never run the app's lifespan",
+        "snippets/testing.py",
+        "    async with LifespanManager(\n"
+        "        app, startup_timeout=None, shutdown_timeout=None\n"
+        "    ) as manager:  # start-up has run here\n"
+        "        transport = httpx.ASGITransport(app=manager.app)  # hands on state\n",
+        "    if LifespanManager:  # no start-up, no shutdown\n"
+        "        transport = httpx.ASGITransport(app=app)\n",
+        ("docs/testing.md",),
+    ),
+    Mutation(
+        "tests that run the lifespan but hand its state to no request",
+        "snippets/testing.py",
+        "httpx.ASGITransport(app=manager.app)",
+        "httpx.ASGITransport(app=app)",
+        ("docs/testing.md",),
+    ),
+    Mutation(
+        "a test's client override left in place for the next test",
+        "snippets/test_endpoints.py",
+        "        del overrides[fetch_data.http_client]\n",
+        "",
+        ("docs/testing.md",),
+    ),
+    Mutation(
+        "a test's database override left in place for the next test",
+        "snippets/test_endpoints.py",
+        "    del overrides[users_sqlalchemy.get_session]\n",
+        "",
+        ("docs/testing.md",),
+    ),
+    Mutation(
         "a returned value",
         "snippets/async_endpoint.py",
         '"This is an async response!"',
@@ -51,8 +83,8 @@ MUTATIONS = [
     Mutation(
         "a status code: a timeout answered 502, not 504",
         "snippets/upstream_errors.py",
-        'raise HTTPException(status.HTTP_504_GATEWAY_TIMEOUT, "The upstream timed out.")',
-        'raise HTTPException(status.HTTP_502_BAD_GATEWAY, "The upstream timed out.")',
+        "raise HTTPException(504, detail) from error",
+        "raise HTTPException(502, detail) from error",
         ("docs/upstream_errors.md", "tests/test_faults.py"),
     ),
     Mutation(
@@ -72,38 +104,39 @@ MUTATIONS = [
     Mutation(
         "a concurrency limit",
         "snippets/fan_out.py",
-        "IN_FLIGHT = 5",
-        "IN_FLIGHT = 6",
+        "UPSTREAM_LIMIT = 5",
+        "UPSTREAM_LIMIT = 6",
         ("docs/fan_out.md",),
     ),
     Mutation(
         "a shown response",
         "docs/users.md",
-        '{"id": 1, "name": "Leanne Graham", "username": "Bret", "email": "Sincere@april.biz"}\n```',
-        '{"id": 1, "name": "Leanne Graham", "username": "Bret", "email": "leanne@april.biz"}\n```',
+        '  "email": "Shanna@melissa.tv"\n}\n```',
+        '  "email": "shanna@melissa.tv"\n}\n```',
         ("docs/users.md",),
     ),
     Mutation(
         "a shown status line",
         "docs/upstream_errors.md",
         "HTTP/1.1 502 Bad Gateway\ncontent-type: application/json\n\n"
-        '{"detail": "The upstream answered 404."}',
+        '{"detail": "The upstream answered 500."}',
         "HTTP/1.1 503 Service Unavailable\ncontent-type: application/json\n\n"
-        '{"detail": "The upstream answered 404."}',
+        '{"detail": "The upstream answered 500."}',
         ("docs/upstream_errors.md",),
     ),
     Mutation(
         "a removed include",
         "docs/fetch_data.md",
-        '```python title="snippets/fetch_data.py"\n--8<-- "fetch_data.py"\n```\n',
+        '```python title="snippets/fetch_data.py" hl_lines="21 22 23 24"\n'
+        '--8<-- "fetch_data.py"\n```\n',
         "",
         ("docs/fetch_data.md", "tests/test_guards.py"),
     ),
     Mutation(
         "an include of a section that does not exist",
         "docs/users.md",
-        '--8<-- "users_db.py:unavailable"',
-        '--8<-- "users_db.py:unavailble"',
+        '--8<-- "users_sqlalchemy.py:unavailable"',
+        '--8<-- "users_sqlalchemy.py:unavailble"',
         ("docs/users.md", "tests/test_guards.py"),
     ),
     Mutation(
@@ -116,8 +149,8 @@ MUTATIONS = [
     Mutation(
         "a Python block the runner would not see",
         "docs/parallel_tasks.md",
-        "```python\nfrom parallel_tasks import task_1, task_2\n",
-        "```py\nfrom parallel_tasks import task_1, task_2\n",
+        "```python\nresults = await asyncio.gather(\n",
+        "```py\nresults = await asyncio.gather(\n",
         ("docs/parallel_tasks.md", "tests/test_guards.py"),
     ),
     Mutation(
@@ -130,8 +163,8 @@ MUTATIONS = [
     Mutation(
         "the upstream's words passed on",
         "snippets/upstream_errors.py",
-        'detail = f"The upstream answered {response.status_code}."',
-        'detail = f"The upstream answered {response.status_code}: {await response.aread()!r}."',
+        'detail = f"The upstream answered {code}."',
+        'detail = f"The upstream answered {code}: {response.headers}."',
         ("tests/test_faults.py",),
     ),
     Mutation(
@@ -144,13 +177,41 @@ MUTATIONS = [
     Mutation(
         "no 503 for an unavailable database",
         "snippets/users_db.py",
-        "@app.exception_handler(sqlite3.OperationalError)\n",
+        "app.add_exception_handler(sqlite3.OperationalError, database_unavailable)\n",
         "",
         ("tests/test_faults.py",),
     ),
     Mutation(
+        "no 503 for an unavailable database, with SQLAlchemy",
+        "snippets/users_sqlalchemy.py",
+        "app.add_exception_handler(OperationalError, database_unavailable)\n",
+        "",
+        ("tests/test_faults.py",),
+    ),
+    Mutation(
+        "objects expired at commit, then read with no await",
+        "snippets/users_sqlalchemy.py",
+        "async_sessionmaker(engine, expire_on_commit=False)",
+        "async_sessionmaker(engine)",
+        ("docs/users.md",),
+    ),
+    Mutation(
+        "a relationship read without loading it",
+        "snippets/users_sqlalchemy.py",
+        "row = await session.get(UserRow, user_id, options=options)",
+        "row = await session.get(UserRow, user_id)",
+        ("docs/users.md",),
+    ),
+    Mutation(
+        "a relationship that loads lazily instead of raising",
+        "snippets/users_sqlalchemy.py",
+        '        lazy="raise",  # read only what the query loaded, or raise\n',
+        "",
+        ("docs/users.md",),
+    ),
+    Mutation(
         "ids too large for SQLite let through",
-        "snippets/users_db.py",
+        "snippets/users_sqlalchemy.py",
         "Path(gt=0, le=2**63 - 1)",
         "Path(gt=0)",
         ("tests/test_faults.py",),
@@ -158,8 +219,8 @@ MUTATIONS = [
     Mutation(
         "a claim in a table the code does not keep",
         "docs/upstream_errors.md",
-        "| does not connect or answer in time | 504 Gateway Timeout |",
-        "| does not connect or answer in time | 503 Service Unavailable |",
+        "| does not connect or answer in time | 504 Gateway Timeout (",
+        "| does not connect or answer in time | 503 Service Unavailable (",
         ("tests/test_faults.py",),
     ),
     Mutation(
@@ -195,7 +256,7 @@ MUTATIONS = [
     ),
     Mutation(
         "a bug in SQL passed off as an outage",
-        "snippets/users_db.py",
+        "snippets/users_sqlalchemy.py",
         "    if not is_an_outage(error):\n        raise error\n",
         "",
         ("docs/users.md", f"{REAL_SERVER}::test_a_bug_in_sql_or_schema_is_a_500_logged{NOTHING}"),
@@ -210,8 +271,12 @@ MUTATIONS = [
     Mutation(
         "input that is not text echoed as it is",
         "snippets/client_input.py",
-        "errors = printable(jsonable_encoder(error.errors(), custom_encoder=as_text))",
-        "errors = jsonable_encoder(error.errors())",
+        "errors = jsonable_encoder(error.errors(), custom_encoder=as_text)\n"
+        "    return JSONResponse(\n"
+        '        {"detail": printable(errors)},',
+        "errors = jsonable_encoder(error.errors())\n"
+        "    return JSONResponse(\n"
+        '        {"detail": errors},',
         ("docs/client_input.md", f"{REAL_SERVER}::test_invalid_text_in_json_is_a_422{ECHOES}"),
     ),
     Mutation(
@@ -220,6 +285,62 @@ MUTATIONS = [
         "app.add_middleware(RequestBodyLimitMiddleware, max_body_size=MAX_JSON_BODY)",
         "",
         ("docs/client_input.md", f"{REAL_SERVER}::test_a_json_body_over_the_limit{BEFORE}"),
+    ),
+    Mutation(
+        "a welcome email sent before the response, not after",
+        "snippets/background.py",
+        "background.add_task(send_welcome_email, signup.email)",
+        "await send_welcome_email(signup.email)",
+        ("docs/background.md",),
+    ),
+    Mutation(
+        "a created task held by nothing but the event loop's weak reference",
+        "snippets/background_create_task.py",
+        "    tasks.add(task)  # the event loop itself holds tasks only weakly\n",
+        "",
+        ("docs/background.md",),
+    ),
+    Mutation(
+        "a finished task kept in the set for ever",
+        "snippets/background_create_task.py",
+        "    task.add_done_callback(tasks.discard)\n",
+        "",
+        ("docs/background.md",),
+    ),
+    Mutation(
+        "a created task's failure left for the garbage collector to report",
+        "snippets/background_create_task.py",
+        "    task.add_done_callback(log_failure)\n",
+        "",
+        ("docs/background.md",),
+    ),
+    Mutation(
+        "created tasks left running when the app stops",
+        "snippets/background_create_task.py",
+        "    if tasks:\n",
+        "    if not tasks:\n",
+        ("docs/background.md",),
+    ),
+    Mutation(
+        "a worker that dies with the first email that fails",
+        "snippets/background_worker.py",
+        'logger.exception("welcome email to %s failed", address)',
+        "raise",
+        ("docs/background.md",),
+    ),
+    Mutation(
+        "queued emails dropped at shutdown, not sent",
+        "snippets/background_worker.py",
+        "                await emails.join()\n",
+        "                pass\n",
+        ("docs/background.md",),
+    ),
+    Mutation(
+        "a queue of emails without a bound",
+        "snippets/background_worker.py",
+        "asyncio.Queue(maxsize=QUEUE_SIZE)",
+        "asyncio.Queue()",
+        ("docs/background.md",),
     ),
     Mutation(
         "a status an endpoint answers, left out of its schema",
@@ -231,9 +352,39 @@ MUTATIONS = [
     Mutation(
         "a streaming claim proven only in-process",
         "docs/streaming.md",
-        "async with local_server(app) as url, httpx.AsyncClient(base_url=url) as client:\n    seen",
-        "async with app_client(app) as client:\n    seen",
+        "    async with (\n        local_server(app) as url,\n"
+        "        httpx.AsyncClient(base_url=url) as client,\n    ):\n        seen",
+        "    async with app_client(app) as client:\n        seen",
         ("docs/streaming.md",),
+    ),
+    Mutation(
+        "a chart that is not what the recorded data draws",
+        "docs/benchmarks/results.json",
+        '"wall_seconds": 0.536,',
+        '"wall_seconds": 5.36,',
+        ("tests/test_benchmarks.py::test_the_chart_is_drawn_from_the_published_results",),
+    ),
+    Mutation(
+        "a chart declared at a size it does not have",
+        "docs/benchmarks.md",
+        'results-dark.svg#only-dark){ width="480" height="518" }',
+        'results-dark.svg#only-dark){ width="480" height="480" }',
+        ("tests/test_benchmarks.py::test_the_page_shows_each_chart_at_its_own_size",),
+    ),
+    Mutation(
+        "a semaphore per request, not one for the whole app",
+        "snippets/fan_out.py",
+        "    async def title(post_id: int) -> str:\n",
+        "    limit = asyncio.Semaphore(UPSTREAM_LIMIT)\n\n"
+        "    async def title(post_id: int) -> str:\n",
+        ("docs/fan_out.md",),
+    ),
+    Mutation(
+        "a task's failure not unpacked by except*: a 500, not a 502",
+        "snippets/parallel_tasks_failure.py",
+        "    except* TaskFailed as failed:",
+        "    except* LookupError as failed:",
+        ("docs/parallel_tasks.md",),
     ),
     Mutation(
         "work carried on for a client that has gone",
@@ -245,8 +396,8 @@ MUTATIONS = [
     Mutation(
         "the work's own 404 turned into a 500 by the task group",
         "snippets/timeouts_disconnect.py",
-        "    except* Exception as failed:  # the work's own error, a 404 say: "
-        "raised as it was\n        raise failed.exceptions[0] from None\n",
+        "    except* Exception as failed:  # the work's own error: raised as it "
+        "was\n        raise failed.exceptions[0] from None\n",
         "",
         ("docs/timeouts.md",),
     ),
@@ -274,9 +425,72 @@ MUTATIONS = [
     Mutation(
         "gzip cut short, or followed by more, accepted",
         "snippets/upstream_errors.py",
-        "            if gunzip and (not gunzip.eof or gunzip.unused_data):",
+        '            if encoding == "gzip" and (not gunzip.eof or gunzip.unused_data):',
         "            if False:",
         ("tests/test_faults.py",),
+    ),
+    Mutation(
+        "our own full pool blamed on the upstream, a 504",
+        "snippets/upstream_errors.py",
+        "    except httpx.PoolTimeout as error:",
+        "    except () as error:",
+        ("docs/upstream_errors.md", "tests/test_faults.py"),
+    ),
+    Mutation(
+        "an upstream 4xx our request caused blamed on the upstream, a 502",
+        "snippets/upstream_errors.py",
+        "    if response.is_client_error and code != 429:",
+        "    if False:",
+        ("docs/upstream_errors.md", "tests/test_faults.py"),
+    ),
+    Mutation(
+        "a lookup's 404 not passed on as a 404",
+        "snippets/upstream_errors.py",
+        "    if code == 404 and not_found is not None:",
+        "    if False:",
+        ("docs/upstream_errors.md", "tests/test_faults.py"),
+    ),
+    Mutation(
+        "an upstream's Retry-After dropped",
+        "snippets/upstream_errors.py",
+        "    if code in (429, 503) and (seconds := retry_after(response)) is not None:",
+        "    if False:",
+        ("docs/upstream_errors.md", "tests/test_faults.py"),
+    ),
+    Mutation(
+        "a Retry-After given as an HTTP date not read",
+        "snippets/upstream_errors.py",
+        "        when = parsedate_to_datetime(value)  # the other form: an HTTP date",
+        "        return None",
+        ("docs/upstream_errors.md",),
+    ),
+    Mutation(
+        "a connection that failed not retried",
+        "snippets/upstream_errors.py",
+        "        return True  # no connection, so nothing was sent: send it again",
+        "        return False",
+        ("docs/upstream_errors.md",),
+    ),
+    Mutation(
+        "a call retried after it was sent",
+        "snippets/upstream_errors.py",
+        "    return False  # after a response began, or our own pool was full",
+        "    return True",
+        ("docs/upstream_errors.md",),
+    ),
+    Mutation(
+        "an upstream's Retry-After waited out however long",
+        "snippets/upstream_errors.py",
+        "if isinstance(error, UpstreamBusy) and error.seconds <= LONGEST_WAIT:",
+        "if isinstance(error, UpstreamBusy):",
+        ("docs/upstream_errors.md",),
+    ),
+    Mutation(
+        "a wait for a free connection as long as the deadline",
+        "snippets/fetch_data.py",
+        "timeout = httpx.Timeout(10.0, connect=3.0, pool=2.0)",
+        "timeout = httpx.Timeout(10.0, connect=3.0)",
+        ("docs/fetch_data.md", "docs/upstream_errors.md"),
     ),
     Mutation(
         "exchanges checked in-process only",
@@ -292,6 +506,34 @@ MUTATIONS = [
         'may_raise = STATUS_LINE.fullmatch(exchange.response.first_line)["status"] == "500"',
         "may_raise = True",
         ("tests/test_harness.py",),
+    ),
+    Mutation(
+        "a blocking sleep of one second, not two",
+        "snippets/async_endpoint_blocking.py",
+        "time.sleep(2)  # noqa: ASYNC251",
+        "time.sleep(1)  # noqa: ASYNC251",
+        ("docs/async_endpoint.md",),
+    ),
+    Mutation(
+        "pure-Python work that lets go of the GIL",
+        "snippets/blocking_work.py",
+        "    total = sum(text.encode())\n",
+        '    total = sum(text.encode())\n    __import__("time").sleep(0.2)  # lets go of the GIL\n',
+        ("docs/blocking.md",),
+    ),
+    Mutation(
+        "a process pool swapped for the loop's threads",
+        "docs/blocking.md",
+        "value = await loop.run_in_executor(processes, checksum, text)",
+        "value = await loop.run_in_executor(None, checksum, text)",
+        ("docs/blocking.md",),
+    ),
+    Mutation(
+        "the thread limit left at 40",
+        "snippets/blocking_thread_limit.py",
+        "limiter.total_tokens = 100",
+        "limiter.total_tokens = 40",
+        ("docs/blocking.md",),
     ),
 ]
 

@@ -243,6 +243,7 @@ UPSTREAM_ENDPOINTS = {
     "fetch_data": ("/fetch-data", "https://jsonplaceholder.typicode.com", 1),
     "fan_out": ("/posts/titles?count=3", "https://jsonplaceholder.typicode.com", 3),
     "timeouts": ("/users/1/overview", "https://jsonplaceholder.typicode.com", 3),
+    "upstream_errors_lookup": ("/posts/7", "https://jsonplaceholder.typicode.com", 1),
 }
 
 
@@ -366,7 +367,7 @@ async def test_renames_at_once_each_stored_or_refused_and_the_names_stay_unique(
 
 
 @pytest.mark.asyncio
-@pytest.mark.looptime(True)  # the welcome emails' five seconds take none
+@pytest.mark.looptime(True)  # the welcome emails' second takes none
 async def test_signups_at_once_each_get_their_welcome(respx_mock: respx.MockRouter) -> None:
     background = load("background")
     addresses = [f"user{n}@example.org" for n in range(20)]
