@@ -26,16 +26,16 @@ from client_input import (
     Detail,
     invalid_request,
 )
-from users_db import (
+from users_sqlalchemy import (
     BUSY_TIMEOUT,
     DEFAULT_DATABASE_URL,
     NOT_FOUND,
     UNAVAILABLE,
     User,
     UserId,
+    UserRow,
     database_unavailable,
 )
-from users_sqlalchemy import UserRow
 
 # --8<-- [end:imports]
 

@@ -22,9 +22,6 @@ from users_sqlalchemy import (
     database_unavailable,
 )
 
-__all__ = ["BUSY_TIMEOUT", "DEFAULT_DATABASE_URL", "NOT_FOUND", "UNAVAILABLE"]
-__all__ += ["User", "UserId", "app", "database_unavailable"]
-
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Database]]:

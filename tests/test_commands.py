@@ -18,7 +18,9 @@ PAGES = sorted((ROOT / "docs").glob("*.md"))
 COMMANDS = [
     (page, line.strip())
     for page in PAGES
-    for line in page.read_text(encoding="utf-8").splitlines()
+    # a backslash at the end of a line continues the command, as in the shell (the pages wrap
+    # long commands to fit the code box)
+    for line in page.read_text(encoding="utf-8").replace("\\\n", "").splitlines()
     if line.strip().startswith((".venv/bin/", "python -m pip"))
 ]
 UVICORN = re.compile(r"uvicorn (?P<app>\w+:\w+) --app-dir snippets")
