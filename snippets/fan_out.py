@@ -1,6 +1,7 @@
 # --8<-- [start:limit]
-"""Many upstream calls at once, but never more than a few in flight, for the
-whole app: one semaphore, made in the lifespan, shared by every request."""
+"""Many upstream calls at once, but never more than a few in flight in each
+process: one semaphore, made in the lifespan, shared by every request, and a
+bounded wait for it."""
 
 import asyncio
 from collections.abc import AsyncIterator
@@ -15,7 +16,8 @@ from fetch_data import lifespan as client_lifespan
 from upstream_errors import UPSTREAM_FAILED, get_json
 
 API = "https://jsonplaceholder.typicode.com"
-UPSTREAM_LIMIT = 5  # upstream calls in flight at once, app-wide
+UPSTREAM_LIMIT = 5  # upstream calls in flight at once, per process
+PERMIT_WAIT = 10.0  # seconds a call may wait for a permit; then a 503
 
 
 @asynccontextmanager
@@ -27,12 +29,30 @@ async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Any]]:
 
 
 async def upstream_limit(request: Request) -> asyncio.Semaphore:
-    """The app's semaphore: the same object for every request."""
+    """The lifespan's semaphore: the same object for every request."""
     limit: asyncio.Semaphore = request.state.upstream_limit
     return limit
 
 
 UpstreamLimit = Annotated[asyncio.Semaphore, Depends(upstream_limit)]
+
+
+@asynccontextmanager
+async def permit(limit: asyncio.Semaphore) -> AsyncIterator[None]:
+    """Hold one of `limit`'s permits for the block. A call that waits longer
+    than PERMIT_WAIT for one is refused with a 503: the app is full."""
+    try:
+        async with asyncio.timeout(PERMIT_WAIT):
+            await limit.acquire()
+    except TimeoutError as error:
+        busy = {"Retry-After": f"{PERMIT_WAIT:.0f}"}
+        detail = "This app is busy; try again later."
+        raise HTTPException(503, detail, headers=busy) from error
+    try:
+        yield
+    finally:
+        limit.release()
+
 
 app = FastAPI(lifespan=lifespan)
 # --8<-- [end:limit]
@@ -52,7 +72,7 @@ async def post_titles(
     """The titles of the first `count` posts, fetched a post per request."""
 
     async def title(post_id: int) -> str:
-        async with limit:  # waits while UPSTREAM_LIMIT calls are in flight
+        async with permit(limit):  # waits while every permit is taken
             post: Post = await get_json(client, f"{API}/posts/{post_id}", Post)
         return post.title
 
