@@ -44,8 +44,8 @@ async def stream_countdown(
 # --8<-- [start:events]
 @app.get("/ticks", response_class=EventSourceResponse)
 async def ticks() -> AsyncIterator[ServerSentEvent]:
-    """Server-sent events: FastAPI formats each one, and pings when the
-    stream goes quiet."""
+    """Server-sent events: FastAPI formats each one, and sends a `: ping`
+    comment after 15 seconds with nothing to send."""
     for number in range(1, 4):
         yield ServerSentEvent(
             data={"tick": number}, event="tick", id=str(number)
