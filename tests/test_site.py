@@ -74,8 +74,8 @@ def front_matter(page: Path) -> dict[str, object]:
     return yaml.safe_load(match[1]) if match else {}
 
 
-# FOR THE LEAD (issue 13, item 6): fails until every page has `description:` in its front
-# matter; the site's description stands in for a page without one, in search results too.
+# Without `description:` in its front matter, a page shows the site's description, in search
+# results and link previews too.
 def test_every_page_has_its_own_description() -> None:
     descriptions = {page.name: front_matter(page).get("description") for page in PAGES}
     missing = sorted(name for name, text in descriptions.items() if not text)
