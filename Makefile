@@ -30,7 +30,7 @@ test: $(SETUP) $(MERMAID) ## set up, then run every page and every test
 setup: $(SETUP) $(MERMAID) ## set up .venv from requirements.lock and node_modules/ from package-lock.json (serve and test do this first)
 
 # The suite again and again, each run in a new random order; stops at the first failure and
-# shows that run in full, with the seed that repeats its order. CI runs it 20 times.
+# shows that run in full, with the seed that repeats its order. CI runs it 10 times.
 RUNS ?= 20
 repeat: $(SETUP) $(MERMAID) ## run make test's suite RUNS times in a row (default 20)
 	@for run in $$(seq $(RUNS)); do \
