@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy import ForeignKey, select
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.ext.asyncio import (
     AsyncSession,
     async_sessionmaker,
@@ -32,6 +33,7 @@ from client_input import Detail
 # creates an empty one in its place when the file is missing.
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///file:test.db?mode=rw&uri=true"
 BUSY_TIMEOUT = 5.0  # seconds a query waits while another connection locks
+POOL_TIMEOUT = 2.0  # seconds a request waits for a free connection
 
 logger = logging.getLogger(__name__)
 # --8<-- [end:setup]
@@ -90,7 +92,11 @@ async def lifespan(
     app: FastAPI,
 ) -> AsyncIterator[dict[str, async_sessionmaker[AsyncSession]]]:
     url = os.environ.get("DATABASE_URL", DEFAULT_DATABASE_URL)
-    engine = create_async_engine(url, connect_args={"timeout": BUSY_TIMEOUT})
+    engine = create_async_engine(
+        url,
+        connect_args={"timeout": BUSY_TIMEOUT},
+        pool_timeout=POOL_TIMEOUT,  # SQLAlchemy's default: 30 seconds
+    )
     try:
         yield {"sessions": async_sessionmaker(engine, expire_on_commit=False)}
     finally:
@@ -169,6 +175,8 @@ OUTAGES = {
 
 
 def is_an_outage(error: Exception) -> bool:
+    if isinstance(error, PoolTimeoutError):  # every connection in use
+        return True
     # SQLAlchemy wraps the driver's error; `databases` raises it as it is.
     driver_error = getattr(error, "orig", error)
     # SQLite's extended result code; its low byte is the primary code.
@@ -197,4 +205,5 @@ async def database_unavailable(
 
 
 app.add_exception_handler(OperationalError, database_unavailable)
+app.add_exception_handler(PoolTimeoutError, database_unavailable)
 # --8<-- [end:unavailable]
