@@ -12,6 +12,7 @@ from fastapi import Depends, FastAPI, HTTPException, Request, status
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field
 from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.ext.asyncio import (
     AsyncSession,
     async_sessionmaker,
@@ -30,6 +31,7 @@ from users_sqlalchemy import (
     BUSY_TIMEOUT,
     DEFAULT_DATABASE_URL,
     NOT_FOUND,
+    POOL_TIMEOUT,
     UNAVAILABLE,
     User,
     UserId,
@@ -50,28 +52,28 @@ class State(TypedDict):
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[State]:
     url = os.environ.get("DATABASE_URL", DEFAULT_DATABASE_URL)
-    engine = create_async_engine(url, connect_args={"timeout": BUSY_TIMEOUT})
+    engine = create_async_engine(
+        url, connect_args={"timeout": BUSY_TIMEOUT}, pool_timeout=POOL_TIMEOUT
+    )
     try:
         yield {"sessions": async_sessionmaker(engine, expire_on_commit=False)}
     finally:
         await engine.dispose()
 
 
-def lifespan_state(request: Request) -> State:
+async def lifespan_state(request: Request) -> State:
     # The server's copy of what the lifespan yielded: request.state's dict.
     return cast(State, request.scope["state"])
 
 
+LifespanState = Annotated[State, Depends(lifespan_state)]
 # --8<-- [end:state]
 
 
 # --8<-- [start:transaction]
-async def transaction(request: Request) -> AsyncIterator[AsyncSession]:
+async def transaction(state: LifespanState) -> AsyncIterator[AsyncSession]:
     """One session in one transaction per request, closed whatever happens."""
-    async with (
-        lifespan_state(request)["sessions"]() as session,
-        session.begin(),
-    ):
+    async with state["sessions"]() as session, session.begin():
         # The endpoint runs here; an exception it raises comes back out here.
         yield session
 
@@ -90,6 +92,7 @@ app = FastAPI(
 )
 app.add_middleware(RequestBodyLimitMiddleware, max_body_size=MAX_JSON_BODY)
 app.add_exception_handler(OperationalError, database_unavailable)  # a 503
+app.add_exception_handler(PoolTimeoutError, database_unavailable)  # a 503
 
 
 class NewName(BaseModel):
