@@ -21,7 +21,9 @@ async def lifespan(
     # Seconds: 3 to connect, 10 for each read or write, 2 for a free
     # connection from the pool. httpx's default is 5 for each.
     timeout = httpx.Timeout(10.0, connect=3.0, pool=2.0)
-    limits = httpx.Limits(max_connections=50, max_keepalive_connections=10)
+    # At most 50 connections, and every one kept open for the next request:
+    # keep fewer and each burst closes the rest, to open them again.
+    limits = httpx.Limits(max_connections=50, max_keepalive_connections=50)
     async with httpx.AsyncClient(timeout=timeout, limits=limits) as client:
         yield {"http_client": client}  # the state: request.state.http_client
 
