@@ -1,5 +1,5 @@
 """Blocking calls and the event loop: a `def` endpoint, an offloaded call,
-the mistake, and pure-Python work, which a thread does not help."""
+the mistake, and pure-Python work, for which a thread adds no CPU."""
 
 import hashlib
 
@@ -44,7 +44,7 @@ async def fingerprint_blocking(text: str) -> dict[str, str]:
 
 @app.get("/checksum/{text}")
 def checksum_in_thread_pool(text: str) -> dict[str, str | int]:
-    """Plain `def` too, but pure Python: the thread holds the GIL."""
+    """Plain `def` too, but pure Python: it shares the GIL with the loop."""
     return {"text": text, "checksum": checksum(text)}
 
 
