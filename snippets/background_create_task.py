@@ -17,7 +17,7 @@ from client_input import MAX_JSON_BODY, NOT_JSON, TOO_LARGE, invalid_request
 logger = logging.getLogger(__name__)
 
 Tasks = set[asyncio.Task[None]]
-STOP_WAIT = 20  # seconds the app gives unfinished tasks when it stops
+STOP_WAIT = 10  # seconds the app gives unfinished tasks when it stops
 
 
 # --8<-- [start:start]

@@ -24,7 +24,8 @@ logger = logging.getLogger(__name__)
 
 WORKERS = 4  # emails sent at once, at most
 QUEUE_SIZE = 1000  # emails waiting, at most; past that, signups get a 503
-DRAIN_SECONDS = 20  # how long the app may go on sending when it stops
+SEND_TIMEOUT = 10  # seconds one email may take before it is given up
+DRAIN_SECONDS = 10  # how long the app may go on sending when it stops
 
 Emails = asyncio.Queue[str]
 
@@ -43,8 +44,9 @@ async def send_emails(emails: Emails) -> None:
     while True:
         address = await emails.get()
         try:
-            await send_welcome_email(address)
-        except Exception:  # one failure must not stop the worker
+            async with asyncio.timeout(SEND_TIMEOUT):  # a hung call ends
+                await send_welcome_email(address)
+        except Exception:  # a failure or a timeout must not stop the worker
             logger.exception("welcome email to %s failed", address)
         finally:
             emails.task_done()
