@@ -127,7 +127,7 @@ MUTATIONS = [
     Mutation(
         "a removed include",
         "docs/fetch_data.md",
-        '```python title="snippets/fetch_data.py" hl_lines="21 22 23 24"\n'
+        '```python title="snippets/fetch_data.py" hl_lines="21 22 23 24 25 26"\n'
         '--8<-- "fetch_data.py"\n```\n',
         "",
         ("docs/fetch_data.md", "tests/test_guards.py"),
@@ -219,8 +219,8 @@ MUTATIONS = [
     Mutation(
         "a claim in a table the code does not keep",
         "docs/upstream_errors.md",
-        "| does not connect or answer in time | 504 Gateway Timeout (",
-        "| does not connect or answer in time | 503 Service Unavailable (",
+        "| does not connect or answer in time, or answers 408 | 504 Gateway Timeout (",
+        "| does not connect or answer in time, or answers 408 | 503 Service Unavailable (",
         ("tests/test_faults.py",),
     ),
     Mutation(
@@ -439,7 +439,7 @@ MUTATIONS = [
     Mutation(
         "an upstream 4xx our request caused blamed on the upstream, a 502",
         "snippets/upstream_errors.py",
-        "    if response.is_client_error and code != 429:",
+        "    if response.is_client_error:  # we asked it wrongly",
         "    if False:",
         ("docs/upstream_errors.md", "tests/test_faults.py"),
     ),
@@ -484,6 +484,48 @@ MUTATIONS = [
         "if isinstance(error, UpstreamBusy) and error.seconds <= LONGEST_WAIT:",
         "if isinstance(error, UpstreamBusy):",
         ("docs/upstream_errors.md",),
+    ),
+    Mutation(
+        "a shared client that keeps only 10 of its 50 connections alive",
+        "snippets/fetch_data.py",
+        "max_keepalive_connections=50)",
+        "max_keepalive_connections=10)",
+        ("docs/fetch_data.md",),
+    ),
+    Mutation(
+        "an upstream's Retry-After waited out to the second, callers in step",
+        "snippets/upstream_errors.py",
+        "        return error.seconds + random.uniform(0, 0.1)",
+        "        return float(error.seconds)",
+        ("docs/upstream_errors.md",),
+    ),
+    Mutation(
+        "a 429 without Retry-After called a broken answer, a 502",
+        "snippets/upstream_errors.py",
+        "        raise HTTPException(503, detail)\n    if code == 408:",
+        "        raise HTTPException(502, detail)\n    if code == 408:",
+        ("docs/upstream_errors.md", "tests/test_faults.py"),
+    ),
+    Mutation(
+        "an upstream's 408 blamed on this app, a 500",
+        "snippets/upstream_errors.py",
+        "    if code == 408:  # it gave up waiting for our request: a timeout",
+        "    if False:",
+        ("docs/upstream_errors.md", "tests/test_faults.py"),
+    ),
+    Mutation(
+        "a lookup's 404 not logged",
+        "snippets/upstream_errors.py",
+        '        logger.info("GET %s answered 404", url)\n',
+        "",
+        ("docs/upstream_errors.md",),
+    ),
+    Mutation(
+        "a request this app could not send blamed on the upstream, a 502",
+        "snippets/upstream_errors.py",
+        "    except (httpx.UnsupportedProtocol, httpx.LocalProtocolError) as error:",
+        "    except () as error:",
+        ("docs/upstream_errors.md", "tests/test_faults.py"),
     ),
     Mutation(
         "a wait for a free connection as long as the deadline",

@@ -6,6 +6,7 @@ import asyncio
 import functools
 import logging
 import math
+import random
 import zlib
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -34,9 +35,9 @@ def failed(description: str) -> dict[str, Any]:
 
 # For `responses=`, on every endpoint that calls get_json.
 UPSTREAM_FAILED: dict[int | str, dict[str, Any]] = {
-    500: failed("The upstream refused this app's request: a bug here"),
+    500: failed("This app's request was refused or unsendable: a bug here"),
     502: failed("The upstream failed, or sent what this app cannot use"),
-    503: failed("This app or the upstream is busy: see Retry-After"),
+    503: failed("This app or the upstream is busy: see any Retry-After"),
     504: failed("The upstream was too slow"),
 }
 # --8<-- [end:responses]
@@ -71,6 +72,10 @@ async def get_json(
         logger.warning("GET %s timed out: %r", url, error)
         detail = "The upstream timed out."
         raise HTTPException(504, detail) from error
+    except (httpx.UnsupportedProtocol, httpx.LocalProtocolError) as error:
+        logger.error("GET %s could not be sent, a bug here: %r", url, error)
+        detail = "This app could not send its request to the upstream."
+        raise HTTPException(500, detail) from error
     except httpx.HTTPError as error:  # refused, dropped, unresolvable...
         logger.warning("GET %s failed: %r", url, error)
         detail = "The upstream is unreachable."
@@ -103,10 +108,18 @@ def check_status(
     if response.is_success:
         return
     if code == 404 and not_found is not None:  # what the client asked for
+        logger.info("GET %s answered 404", url)
         raise HTTPException(404, not_found)
     if code in (429, 503) and (seconds := retry_after(response)) is not None:
         raise UpstreamBusy(code, seconds)
-    if response.is_client_error and code != 429:  # we asked it wrongly
+    if code == 429:  # busy, without saying for how long: no wait to pass on
+        logger.warning("GET %s answered 429", url)
+        detail = "The upstream is busy; try again later."
+        raise HTTPException(503, detail)
+    if code == 408:  # it gave up waiting for our request: a timeout
+        logger.warning("GET %s answered 408", url)
+        raise HTTPException(504, "The upstream timed out.")
+    if response.is_client_error:  # we asked it wrongly
         logger.error("GET %s answered %d: a bug in this app", url, code)
         detail = f"The upstream refused this app's request ({code})."
         raise HTTPException(500, detail)
@@ -149,7 +162,9 @@ def worth_retrying(error: Exception) -> bool | float:
     if isinstance(error, httpx.ConnectError | httpx.ConnectTimeout):
         return True  # no connection, so nothing was sent: send it again
     if isinstance(error, UpstreamBusy) and error.seconds <= LONGEST_WAIT:
-        return float(error.seconds)  # the wait the upstream asked for
+        # The wait the upstream asked for, and up to 0.1 s more at random:
+        # stamina waits exactly the number returned, adding no jitter.
+        return error.seconds + random.uniform(0, 0.1)
     return False  # after a response began, or our own pool was full
 
 

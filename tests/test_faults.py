@@ -43,11 +43,13 @@ def contract() -> dict[str, int]:
 CONTRACT = contract()
 USABLE = "answers 2xx with JSON the endpoint can use"
 NOT_FOUND = "answers 404 to a lookup of what its client named"
-OUR_BUG = "answers another 4xx, 429 aside: the request we sent was wrong"
+OUR_BUG = "answers another 4xx, 408 and 429 aside: the request we sent was wrong"
+UNSENDABLE = "is never asked: the URL or a header we built cannot be sent"
 BUSY = "answers 429 or 503 with a `Retry-After`"
+RATE_LIMITED = "answers 429 without a `Retry-After`"
 STATUS = "answers any other status, 3xx included"
 POOL = "finds no free connection in our pool within 2 seconds"
-NO_ANSWER = "does not connect or answer in time"
+NO_ANSWER = "does not connect or answer in time, or answers 408"
 TOO_SLOW = "takes longer than 10 seconds in all, however it trickles"
 UNREACHABLE = "cannot be reached (refused, unresolvable, dropped)"
 NOT_JSON = "answers 2xx with a body that is not JSON, truncated JSON included"
@@ -130,7 +132,9 @@ FAULTS: dict[str, tuple[Callable[[httpx.Request], Any], str]] = {
         for code in (400, 401, 403, 405, 409, 410, 418, 422)
     },
     "404": (answers(404, json={"error": SECRET}), NOT_FOUND),
-    "429": (answers(429, json={"error": SECRET}), STATUS),
+    "408": (answers(408, json={"error": SECRET}), NO_ANSWER),
+    "429": (answers(429, json={"error": SECRET}), RATE_LIMITED),
+    "429, Retry-After unreadable": (answers(429, {"Retry-After": SECRET}), RATE_LIMITED),
     **{f"{code}": (answers(code, text=SECRET), STATUS) for code in (500, 501, 502, 503, 504)},
     "429, retry after 3 s": (answers(429, {"Retry-After": "3"}), BUSY),
     "503, retry after 120 s": (answers(503, {"Retry-After": "120"}), BUSY),
@@ -159,6 +163,8 @@ FAULTS: dict[str, tuple[Callable[[httpx.Request], Any], str]] = {
     ),
     "broken protocol": (raises(httpx.RemoteProtocolError, "illegal header"), UNREACHABLE),
     "proxy refused": (raises(httpx.ProxyError, "502 from proxy"), UNREACHABLE),
+    "a scheme httpx lacks": (raises(httpx.UnsupportedProtocol, "no 'htp'"), UNSENDABLE),
+    "a header it cannot send": (raises(httpx.LocalProtocolError, "bad header"), UNSENDABLE),
     "truncated JSON": (answers(200, text=f'{{"secret": "{SECRET}", "list": [1, 2'), NOT_JSON),
     "HTML, not JSON": (answers(200, text=f"<html>{SECRET}</html>"), NOT_JSON),
     "empty body": (answers(200), NOT_JSON),
@@ -229,8 +235,10 @@ async def test_every_upstream_fault_gets_its_documented_status_and_leaks_nothing
         assert list(response.json()) == ["detail"]
         assert SECRET not in response.text
         assert not any(SECRET in value for value in response.headers.values())
-    if response.status_code == 503:  # a wait the client can use, in whole seconds
+    if FAULTS[fault][1] in (BUSY, POOL):  # a wait the client can use, in whole seconds
         assert response.headers["retry-after"].isdigit()
+    else:  # a wait only where someone said how long
+        assert "retry-after" not in response.headers
 
 
 @pytest.mark.asyncio
