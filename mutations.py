@@ -149,8 +149,8 @@ MUTATIONS = [
     Mutation(
         "a Python block the runner would not see",
         "docs/parallel_tasks.md",
-        "```python\nresults = await asyncio.gather(\n",
-        "```py\nresults = await asyncio.gather(\n",
+        "```python\nasync def every_outcome()",
+        "```py\nasync def every_outcome()",
         ("docs/parallel_tasks.md", "tests/test_guards.py"),
     ),
     Mutation(
@@ -214,7 +214,42 @@ MUTATIONS = [
         "snippets/users_sqlalchemy.py",
         "Path(gt=0, le=2**63 - 1)",
         "Path(gt=0)",
-        ("tests/test_faults.py",),
+        ("docs/users.md", "tests/test_faults.py"),
+    ),
+    Mutation(
+        "a request that waits 30 seconds for a connection of a full pool",
+        "snippets/users_sqlalchemy.py",
+        "        pool_timeout=POOL_TIMEOUT,  # SQLAlchemy's default: 30 seconds\n",
+        "",
+        ("docs/users.md",),
+    ),
+    Mutation(
+        "a full connection pool answered with a bare 500",
+        "snippets/users_sqlalchemy.py",
+        "app.add_exception_handler(PoolTimeoutError, database_unavailable)\n",
+        "",
+        ("docs/users.md",),
+    ),
+    Mutation(
+        "lifespan state from a plain def dependency, in the thread pool",
+        "snippets/dependencies.py",
+        "async def lifespan_state(",
+        "def lifespan_state(",
+        ("docs/dependencies.md",),
+    ),
+    Mutation(
+        "the guide's test helper with asgi-lifespan's limits, on looptime",
+        "snippets/testing.py",
+        "        app, startup_timeout=None, shutdown_timeout=None\n",
+        "        app\n",
+        ("docs/testing.md",),
+    ),
+    Mutation(
+        "the readers' test helper with asgi-lifespan's limits turned off",
+        "snippets/test_endpoints.py",
+        "LifespanManager(app) as manager:",
+        "LifespanManager(app, startup_timeout=None, shutdown_timeout=None) as manager:",
+        ("docs/testing.md",),
     ),
     Mutation(
         "a claim in a table the code does not keep",
@@ -343,6 +378,28 @@ MUTATIONS = [
         ("docs/background.md",),
     ),
     Mutation(
+        "a worker that waits for ever on a mail call that hangs",
+        "snippets/background_worker.py",
+        "            async with asyncio.timeout(SEND_TIMEOUT):  # a hung call ends\n"
+        "                await send_welcome_email(address)\n",
+        "            await send_welcome_email(address)\n",
+        ("docs/background.md",),
+    ),
+    Mutation(
+        "a drain that, after uvicorn's own wait, outlasts the grace period",
+        "snippets/background_worker.py",
+        "DRAIN_SECONDS = 10",
+        "DRAIN_SECONDS = 20",
+        ("docs/background.md",),
+    ),
+    Mutation(
+        "created tasks given more time at shutdown than the grace period holds",
+        "snippets/background_create_task.py",
+        "STOP_WAIT = 10",
+        "STOP_WAIT = 20",
+        ("docs/background.md",),
+    ),
+    Mutation(
         "a status an endpoint answers, left out of its schema",
         "snippets/external_api.py",
         '@app.get("/external-api", responses=UPSTREAM_FAILED)',
@@ -385,6 +442,34 @@ MUTATIONS = [
         "    except* TaskFailed as failed:",
         "    except* LookupError as failed:",
         ("docs/parallel_tasks.md",),
+    ),
+    Mutation(
+        "a task's own error text sent to the client",
+        "snippets/parallel_tasks_failure.py",
+        'detail = "A task this answer needs failed."',
+        "detail = str(failed.exceptions[0])",
+        ("docs/parallel_tasks.md",),
+    ),
+    Mutation(
+        "gather's results tested against Exception: a cancelled task passed over",
+        "docs/parallel_tasks.md",
+        "        if isinstance(result, BaseException):",
+        "        if isinstance(result, Exception):",
+        ("docs/parallel_tasks.md",),
+    ),
+    Mutation(
+        "a wait for a permit without a bound",
+        "snippets/fan_out.py",
+        "async with asyncio.timeout(PERMIT_WAIT):",
+        "async with asyncio.timeout(None):",
+        ("docs/fan_out.md",),
+    ),
+    Mutation(
+        "a permit not given back when a call fails",
+        "snippets/fan_out.py",
+        "    try:\n        yield\n    finally:\n        limit.release()\n",
+        "    yield\n    limit.release()\n",
+        ("docs/fan_out.md",),
     ),
     Mutation(
         "work carried on for a client that has gone",
@@ -571,10 +656,33 @@ MUTATIONS = [
         ("docs/blocking.md",),
     ),
     Mutation(
+        "a process pool that starts its workers on the first requests",
+        "docs/blocking.md",
+        "    await asyncio.gather(  # two jobs at once: both workers start now\n"
+        "        *(loop.run_in_executor(processes, int) for _ in range(2))\n"
+        "    )\n",
+        "",
+        ("docs/blocking.md",),
+    ),
+    Mutation(
+        "a process pool shut down on the loop's thread",
+        "docs/blocking.md",
+        "await to_thread.run_sync(processes.shutdown)",
+        "processes.shutdown()",
+        ("docs/blocking.md",),
+    ),
+    Mutation(
         "the thread limit left at 40",
         "snippets/blocking_thread_limit.py",
         "limiter.total_tokens = 100",
         "limiter.total_tokens = 40",
+        ("docs/blocking.md",),
+    ),
+    Mutation(
+        "debug mode left to PYTHONASYNCIODEBUG, which uvicorn turns off",
+        "snippets/blocking_debug.py",
+        "        loop.set_debug(True)\n",
+        "",
         ("docs/blocking.md",),
     ),
 ]
