@@ -31,6 +31,8 @@ class Mutation:
     tests: tuple[str, ...]  # what `make test` runs that covers it
 
 
+# The browser test's pages, named one by one: all of them take minutes.
+BROWSER = "tests/test_browser.py"
 # The real-server slice's tests, named one by one: the whole file takes a while.
 REAL_SERVER = "tests/test_real_server.py"
 EVEN = "_even_when_the_commit_fails"
@@ -685,11 +687,83 @@ MUTATIONS = [
         "",
         ("docs/blocking.md",),
     ),
+    # The site in a browser (issue 13): each fix, undone, is seen on one page.
+    Mutation(
+        "the header asking GitHub's API for the repository's stars",
+        "overrides/partials/source.html",
+        'class="md-source">',
+        'class="md-source" data-md-component="source">',
+        (f"{BROWSER}::test_every_page_renders_without_errors[index.md]",),
+    ),
+    Mutation(
+        "Mermaid left for Material to fetch from a CDN",
+        "mkdocs.yml",
+        "  - javascripts/mermaid.min.js\n",
+        "",
+        (f"{BROWSER}::test_every_diagram_is_drawn_and_legible[overview.md]",),
+    ),
+    Mutation(
+        "Material's light code colours, under 4.5:1",
+        "docs/stylesheets/extra.css",
+        '[data-md-color-scheme="default"] {',
+        '[data-md-color-scheme="none"] {',
+        (f"{BROWSER}::test_every_page_is_accessible[async_endpoint.md]",),
+    ),
+    Mutation(
+        "links told from the words around them by colour alone",
+        "docs/stylesheets/extra.css",
+        "  text-decoration: underline;\n",
+        "  text-decoration: none;\n",
+        (f"{BROWSER}::test_every_page_is_accessible[index.md]",),
+    ),
+    Mutation(
+        "a search dialog with no name",
+        "docs/javascripts/extra.js",
+        'dialog.setAttribute("aria-label", "Search");',
+        'dialog.removeAttribute("aria-label");',
+        (f"{BROWSER}::test_every_page_is_accessible[index.md]",),
+    ),
+    Mutation(
+        "Gantt charts in Mermaid's own light colours",
+        "docs/javascripts/extra.js",
+        'themed.themeCSS = (themed.themeCSS || "") + GANTT_CSS;',
+        'themed.themeCSS = themed.themeCSS || "";',
+        (f"{BROWSER}::test_every_diagram_is_drawn_and_legible[async_endpoint.md]",),
+    ),
+    Mutation(
+        "the blocking line's comment cut off by the code box",
+        "snippets/async_endpoint_blocking.py",
+        "    # Blocks the loop for two seconds: no other request runs meanwhile.\n"
+        "    time.sleep(2)  # noqa: ASYNC251\n",
+        "    time.sleep(2)  # noqa: ASYNC251  # blocks the loop for two seconds: no other"
+        " request runs meanwhile\n",
+        (f"{BROWSER}::test_every_code_block_fits_its_box[async_endpoint.md]",),
+    ),
+    Mutation(
+        "a page with the site's description, not its own",
+        "docs/overview.md",
+        "---\ndescription: >-\n",
+        "---\nsummary: >-\n",
+        ("tests/test_site.py::test_every_page_has_its_own_description",),
+    ),
+    Mutation(
+        "the 404 page titled as any other page",
+        "overrides/404.html",
+        "<title>Page not found - {{ config.site_name }}</title>",
+        "<title>{{ config.site_name }}</title>",
+        ("tests/test_site.py::test_an_unknown_address_gets_the_guides_404_page",),
+    ),
 ]
 
 
+# What `make setup` installs from the npm registry, which the browser test needs: linked into
+# each copy, never copied (node_modules is large) and never changed by a mutation.
+NPM_SET_UP = ("node_modules", "docs/javascripts/mermaid.min.js")
+
+
 def copy_of_repository(into: Path) -> Path:
-    """The tracked files, as they are in the working tree; nothing else (no .venv, no site)."""
+    """The tracked files, as they are in the working tree, and links to the npm set-up;
+    nothing else (no .venv, no site)."""
     listed = subprocess.run(
         ["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True
     ).stdout.decode()
@@ -698,6 +772,10 @@ def copy_of_repository(into: Path) -> Path:
         if source.is_file():
             (into / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source, into / name)
+    for name in NPM_SET_UP:
+        if (ROOT / name).exists():
+            (into / name).parent.mkdir(parents=True, exist_ok=True)
+            (into / name).symlink_to(ROOT / name)
     return into
 
 
