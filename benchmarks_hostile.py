@@ -27,7 +27,7 @@ import tempfile
 import threading
 import time
 import zlib
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -159,6 +159,12 @@ class Counted:
             return message
 
         await self.app(scope, counted, send)
+
+
+async def in_pieces(body: bytes) -> AsyncIterator[bytes]:
+    """`body` in 64 KiB pieces, for httpx to send chunked (no Content-Length)."""
+    for start in range(0, len(body), 65536):
+        yield body[start : start + 65536]
 
 
 def measure_upload() -> dict[str, Any]:
