@@ -142,7 +142,7 @@ class PageFile(SybilFile):
         for document in self.documents:
             page: Page = document.namespace["__page__"]
             totals["pages"] += 1
-            totals["loop seconds"] += page.runner.get_loop().time()
+            totals["loop seconds"] += page.runner.get_loop().time() - CLOCK_START
             if page.updates:
                 rewrite_blocks(Path(document.path), page.updates)
         super().teardown()
@@ -188,11 +188,20 @@ class PageItem(SybilItem):
         return excinfo.traceback.filter(excinfo)
 
 
+# Where every page's clock starts. A real loop's clock starts wherever the machine's monotonic
+# clock is, never at 0; from this start, most differences of whole and half seconds come out a
+# hair short in floating point (513.31 - 510.31 == 2.9999999999999432), so a page that compares
+# a raw difference exactly fails on every run, not once in a while when a thread or a socket
+# has left the clock between microseconds. Pages round differences to the clock's microsecond.
+CLOCK_START = 510.31
+
+
 def new_loop() -> asyncio.AbstractEventLoop:
-    """A looptime event loop. Before moving its clock to the next timer, it polls for I/O this
-    many times: pages that talk to a real server on 127.0.0.1 need the bytes in flight through
-    the kernel to arrive first (the default, 42, is not always enough on a busy machine)."""
-    return looptime.new_event_loop(noop_cycles=1000)
+    """A looptime event loop, its clock at CLOCK_START. Before moving its clock to the next
+    timer, it polls for I/O this many times: pages that talk to a real server on 127.0.0.1 need
+    the bytes in flight through the kernel to arrive first (the default, 42, is not always
+    enough on a busy machine)."""
+    return looptime.new_event_loop(noop_cycles=1000, start=CLOCK_START)
 
 
 def new_server_loop() -> asyncio.AbstractEventLoop:
@@ -208,7 +217,7 @@ class Page:
     A second event loop, also on a virtual clock, serves the page's `app` with uvicorn for each
     exchange's check over a socket; it runs only while the page's own loop does not, so those
     checks never move the page's clock (uvicorn's shutdown alone waits 0.1 s, and a page's
-    `loop.time()` differences are exact only while its clock holds round numbers)."""
+    `loop.time()` differences hold only while its clock moves by the page's own waits alone)."""
 
     def __init__(self) -> None:
         self.runner = asyncio.Runner(loop_factory=new_loop)

@@ -44,6 +44,20 @@ PAGE = "_never_as_a_page"
 
 MUTATIONS = [
     Mutation(
+        "every page's clock back at 0, where raw differences come out round",
+        "docs_harness.py",
+        "start=CLOCK_START)",
+        "start=0)",
+        ("tests/test_harness.py::test_sleeps_take_exactly_their_time_on_the_virtual_clock",),
+    ),
+    Mutation(
+        "a loop-time difference compared unrounded",
+        "docs/overview.md",
+        "assert round(loop.time() - started, 6) == 3.0",
+        "assert loop.time() - started == 3.0",
+        ("docs/overview.md",),
+    ),
+    Mutation(
         "tests that never run the app's lifespan",
         "snippets/testing.py",
         "    async with LifespanManager(\n"

@@ -68,7 +68,7 @@ async def test_async_endpoint_answers_after_two_seconds() -> None:
 
     assert response.status_code == 200
     assert response.json() == {"message": "This is an async response!"}
-    assert loop.time() - started == 2.0
+    assert round(loop.time() - started, 6) == 2.0
 
 
 # --8<-- [end:asyncio]
