@@ -767,6 +767,71 @@ MUTATIONS = [
         "<title>{{ config.site_name }}</title>",
         ("tests/test_site.py::test_an_unknown_address_gets_the_guides_404_page",),
     ),
+    Mutation(
+        "the request id never reset: it outlives its request",
+        "snippets/middleware.py",
+        "            request_id.reset(token)  # the next request starts without it\n",
+        "            pass  # the next request starts with it\n",
+        ("docs/middleware.md",),
+    ),
+    Mutation(
+        "the client's request id echoed and logged unchecked",
+        "snippets/middleware.py",
+        "    if given is not None and ACCEPTED.fullmatch(given):\n",
+        "    if given is not None:\n",
+        ("docs/middleware.md",),
+    ),
+    Mutation(
+        "a request id of any length accepted",
+        "snippets/middleware.py",
+        'ACCEPTED = re.compile(r"[A-Za-z0-9._-]{1,64}")',
+        'ACCEPTED = re.compile(r"[A-Za-z0-9._-]{1,}")',
+        ("docs/middleware.md",),
+    ),
+    Mutation(
+        "the response sent without its X-Request-ID header",
+        "snippets/middleware.py",
+        "                MutableHeaders(scope=message)[HEADER] = current\n",
+        "                MutableHeaders(scope=message)\n",
+        ("docs/middleware.md",),
+    ),
+    Mutation(
+        "blocking work handed to run_in_executor, which loses the request id",
+        "snippets/middleware.py",
+        "    body = await asyncio.to_thread(render, rows)\n",
+        "    body = await asyncio.get_running_loop().run_in_executor(\n"
+        "        None, render, rows\n"
+        "    )\n",
+        ("docs/middleware.md",),
+    ),
+    Mutation(
+        "the filter stamps no request's id",
+        "snippets/middleware.py",
+        "        record.request_id = request_id.get()\n",
+        "        record.request_id = NO_REQUEST\n",
+        ("docs/middleware.md",),
+    ),
+    Mutation(
+        "one global request id for all requests instead of a ContextVar",
+        "snippets/middleware.py",
+        'request_id: ContextVar[str] = ContextVar("request_id", default=NO_REQUEST)\n',
+        "class OneForAll:  # what every request sees: the last one set\n"
+        "    value = NO_REQUEST\n"
+        "\n"
+        "    def get(self) -> str:\n"
+        "        return self.value\n"
+        "\n"
+        "    def set(self, value: str) -> str:\n"
+        "        token, self.value = self.value, value\n"
+        "        return token\n"
+        "\n"
+        "    def reset(self, token: str) -> None:\n"
+        "        self.value = token\n"
+        "\n"
+        "\n"
+        "request_id = OneForAll()\n",
+        ("docs/middleware.md",),
+    ),
 ]
 
 
