@@ -832,6 +832,13 @@ MUTATIONS = [
         "request_id = OneForAll()\n",
         ("docs/middleware.md",),
     ),
+    Mutation(
+        "the BaseHTTPMiddleware version sends no X-Request-ID",
+        "snippets/middleware.py",
+        "        response.headers[HEADER] = current\n",
+        "        response.headers.get(HEADER)\n",
+        ("docs/middleware.md",),
+    ),
 ]
 
 
