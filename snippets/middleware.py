@@ -10,6 +10,7 @@ import logging
 import re
 import uuid
 from contextvars import ContextVar
+from typing import Any, TextIO
 
 from fastapi import BackgroundTasks, FastAPI, Request, Response
 from pydantic import BaseModel
@@ -41,6 +42,9 @@ def accepted_or_new(given: str | None) -> str:
 
 
 # --8<-- [start:middleware]
+errors = logging.getLogger("requests")
+
+
 class RequestIdMiddleware:
     """Pure ASGI: the id is set for the whole request, background tasks
     included, and reset when the request is done."""
@@ -58,12 +62,18 @@ class RequestIdMiddleware:
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
+                message.setdefault("headers", [])  # ASGI lets it be left out
                 MutableHeaders(scope=message)[HEADER] = current
             await send(message)
 
         token = request_id.set(current)
         try:
             await self.app(scope, receive, send_with_id)
+        except Exception:
+            # Logged here, while the id is set: the server's own traceback
+            # is logged after the reset, without it.
+            errors.exception("unhandled error")
+            raise
         finally:
             request_id.reset(token)  # the next request starts without it
 
@@ -83,10 +93,10 @@ class RequestIdFilter(logging.Filter):
 LOG_FORMAT = "%(asctime)s %(levelname)s [%(request_id)s] %(name)s %(message)s"
 
 
-def request_id_handler() -> logging.Handler:
+def request_id_handler() -> logging.StreamHandler[TextIO]:
     """A handler whose every line names its request. On a handler, the filter
     sees the records of every logger that reaches it; on a logger, only that
-    logger's own. At start-up: logging.getLogger().addHandler(...)."""
+    logger's own."""
     handler = logging.StreamHandler()
     handler.addFilter(RequestIdFilter())
     handler.setFormatter(logging.Formatter(LOG_FORMAT))
@@ -94,6 +104,37 @@ def request_id_handler() -> logging.Handler:
 
 
 # --8<-- [end:filter]
+
+
+# --8<-- [start:logging]
+# At start-up: uvicorn.run("yourapp.main:app", log_config=LOGGING)
+LOGGING: dict[str, Any] = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"request_id": {"()": RequestIdFilter}},
+    "formatters": {"request_id": {"format": LOG_FORMAT}},
+    "handlers": {
+        "stamped": {
+            "class": "logging.StreamHandler",
+            "filters": ["request_id"],
+            "formatter": "request_id",
+        },
+    },
+    "root": {"level": "INFO", "handlers": ["stamped"]},  # your app's lines
+    "loggers": {  # uvicorn's own lines, its access line included
+        "uvicorn": {
+            "handlers": ["stamped"],
+            "level": "INFO",
+            "propagate": False,
+        },
+        "uvicorn.access": {
+            "handlers": ["stamped"],
+            "level": "INFO",
+            "propagate": False,
+        },
+    },
+}
+# --8<-- [end:logging]
 
 
 # --8<-- [start:app]
