@@ -839,6 +839,85 @@ MUTATIONS = [
         "        response.headers.get(HEADER)\n",
         ("docs/middleware.md",),
     ),
+    Mutation(
+        "websockets let through the request-id middleware",
+        "snippets/middleware.py",
+        'if scope["type"] != "http":  # lifespan, websockets: passed through',
+        'if scope["type"] == "lifespan":  # websockets let in',
+        ("docs/middleware.md",),
+    ),
+    Mutation(
+        "the BaseHTTPMiddleware version never resets the request id",
+        "snippets/middleware.py",
+        "            request_id.reset(token)\n        response.headers",
+        "            pass\n        response.headers",
+        ("docs/middleware.md",),
+    ),
+    Mutation(
+        "run_in_threadpool's work handed to run_in_executor instead",
+        "snippets/middleware.py",
+        "    sha256 = await run_in_threadpool(digest, body)\n",
+        "    sha256 = await asyncio.get_running_loop().run_in_executor(\n"
+        "        None, digest, body\n"
+        "    )\n",
+        ("docs/middleware.md",),
+    ),
+    Mutation(
+        "a request id checked with $, which lets a trailing line break in",
+        "snippets/middleware.py",
+        "    if given is not None and ACCEPTED.fullmatch(given):\n",
+        '    if given is not None and re.match(r"[A-Za-z0-9._-]{1,64}$", given):\n',
+        ("docs/middleware.md",),
+    ),
+    Mutation(
+        "an unhandled error not logged by the request-id middleware",
+        "snippets/middleware.py",
+        '            errors.exception("unhandled error")\n',
+        "            pass\n",
+        ("docs/middleware.md",),
+    ),
+    Mutation(
+        "a response start without headers not given a list first",
+        "snippets/middleware.py",
+        '                message.setdefault("headers", [])  # ASGI lets it be left out\n',
+        "",
+        ("docs/middleware.md",),
+    ),
+    Mutation(
+        "LOGGING leaves the root logger at WARNING",
+        "snippets/middleware.py",
+        '"root": {"level": "INFO", "handlers": ["stamped"]},',
+        '"root": {"level": "WARNING", "handlers": ["stamped"]},',
+        ("docs/middleware.md",),
+    ),
+    Mutation(
+        "LOGGING's handler without the request-id filter",
+        "snippets/middleware.py",
+        '            "filters": ["request_id"],\n',
+        "",
+        ("docs/middleware.md",),
+    ),
+    Mutation(
+        "LOGGING does not send uvicorn's access line to the stamped handler",
+        "snippets/middleware.py",
+        '        "uvicorn.access": {\n            "handlers": ["stamped"],',
+        '        "uvicorn.access": {\n            "handlers": [],',
+        ("docs/middleware.md",),
+    ),
+    Mutation(
+        "run_in_executor handed the function without a copy of the context",
+        "docs/middleware.md",
+        'None, contextvars.copy_context().run, render, ["copied"]',
+        'None, render, ["copied"]',
+        ("docs/middleware.md",),
+    ),
+    Mutation(
+        "local_server ignores the logging configuration it is given",
+        "snippets/local_server.py",
+        "                log_config=log_config,\n",
+        "                log_config=None,\n",
+        ("docs/middleware.md",),
+    ),
 ]
 
 
