@@ -767,6 +767,157 @@ MUTATIONS = [
         "<title>{{ config.site_name }}</title>",
         ("tests/test_site.py::test_an_unknown_address_gets_the_guides_404_page",),
     ),
+    Mutation(
+        "the request id never reset: it outlives its request",
+        "snippets/middleware.py",
+        "            request_id.reset(token)  # the next request starts without it\n",
+        "            pass  # the next request starts with it\n",
+        ("docs/middleware.md",),
+    ),
+    Mutation(
+        "the client's request id echoed and logged unchecked",
+        "snippets/middleware.py",
+        "    if given is not None and ACCEPTED.fullmatch(given):\n",
+        "    if given is not None:\n",
+        ("docs/middleware.md",),
+    ),
+    Mutation(
+        "a request id of any length accepted",
+        "snippets/middleware.py",
+        'ACCEPTED = re.compile(r"[A-Za-z0-9._-]{1,64}")',
+        'ACCEPTED = re.compile(r"[A-Za-z0-9._-]{1,}")',
+        ("docs/middleware.md",),
+    ),
+    Mutation(
+        "the response sent without its X-Request-ID header",
+        "snippets/middleware.py",
+        "                MutableHeaders(scope=message)[HEADER] = current\n",
+        "                MutableHeaders(scope=message)\n",
+        ("docs/middleware.md",),
+    ),
+    Mutation(
+        "blocking work handed to run_in_executor, which loses the request id",
+        "snippets/middleware.py",
+        "    body = await asyncio.to_thread(render, rows)\n",
+        "    body = await asyncio.get_running_loop().run_in_executor(\n"
+        "        None, render, rows\n"
+        "    )\n",
+        ("docs/middleware.md",),
+    ),
+    Mutation(
+        "the filter stamps no request's id",
+        "snippets/middleware.py",
+        "        record.request_id = request_id.get()\n",
+        "        record.request_id = NO_REQUEST\n",
+        ("docs/middleware.md",),
+    ),
+    Mutation(
+        "one global request id for all requests instead of a ContextVar",
+        "snippets/middleware.py",
+        'request_id: ContextVar[str] = ContextVar("request_id", default=NO_REQUEST)\n',
+        "class OneForAll:  # what every request sees: the last one set\n"
+        "    value = NO_REQUEST\n"
+        "\n"
+        "    def get(self) -> str:\n"
+        "        return self.value\n"
+        "\n"
+        "    def set(self, value: str) -> str:\n"
+        "        token, self.value = self.value, value\n"
+        "        return token\n"
+        "\n"
+        "    def reset(self, token: str) -> None:\n"
+        "        self.value = token\n"
+        "\n"
+        "\n"
+        "request_id = OneForAll()\n",
+        ("docs/middleware.md",),
+    ),
+    Mutation(
+        "the BaseHTTPMiddleware version sends no X-Request-ID",
+        "snippets/middleware.py",
+        "        response.headers[HEADER] = current\n",
+        "        response.headers.get(HEADER)\n",
+        ("docs/middleware.md",),
+    ),
+    Mutation(
+        "websockets let through the request-id middleware",
+        "snippets/middleware.py",
+        'if scope["type"] != "http":  # lifespan, websockets: passed through',
+        'if scope["type"] == "lifespan":  # websockets let in',
+        ("docs/middleware.md",),
+    ),
+    Mutation(
+        "the BaseHTTPMiddleware version never resets the request id",
+        "snippets/middleware.py",
+        "            request_id.reset(token)\n        response.headers",
+        "            pass\n        response.headers",
+        ("docs/middleware.md",),
+    ),
+    Mutation(
+        "run_in_threadpool's work handed to run_in_executor instead",
+        "snippets/middleware.py",
+        "    sha256 = await run_in_threadpool(digest, body)\n",
+        "    sha256 = await asyncio.get_running_loop().run_in_executor(\n"
+        "        None, digest, body\n"
+        "    )\n",
+        ("docs/middleware.md",),
+    ),
+    Mutation(
+        "a request id checked with $, which lets a trailing line break in",
+        "snippets/middleware.py",
+        "    if given is not None and ACCEPTED.fullmatch(given):\n",
+        '    if given is not None and re.match(r"[A-Za-z0-9._-]{1,64}$", given):\n',
+        ("docs/middleware.md",),
+    ),
+    Mutation(
+        "an unhandled error not logged by the request-id middleware",
+        "snippets/middleware.py",
+        '            errors.exception("unhandled error")\n',
+        "            pass\n",
+        ("docs/middleware.md",),
+    ),
+    Mutation(
+        "a response start without headers not given a list first",
+        "snippets/middleware.py",
+        '                message.setdefault("headers", [])  # ASGI lets it be left out\n',
+        "",
+        ("docs/middleware.md",),
+    ),
+    Mutation(
+        "LOGGING leaves the root logger at WARNING",
+        "snippets/middleware.py",
+        '"root": {"level": "INFO", "handlers": ["stamped"]},',
+        '"root": {"level": "WARNING", "handlers": ["stamped"]},',
+        ("docs/middleware.md",),
+    ),
+    Mutation(
+        "LOGGING's handler without the request-id filter",
+        "snippets/middleware.py",
+        '            "filters": ["request_id"],\n',
+        "",
+        ("docs/middleware.md",),
+    ),
+    Mutation(
+        "LOGGING does not send uvicorn's access line to the stamped handler",
+        "snippets/middleware.py",
+        '        "uvicorn.access": {\n            "handlers": ["stamped"],',
+        '        "uvicorn.access": {\n            "handlers": [],',
+        ("docs/middleware.md",),
+    ),
+    Mutation(
+        "run_in_executor handed the function without a copy of the context",
+        "docs/middleware.md",
+        'None, contextvars.copy_context().run, render, ["copied"]',
+        'None, render, ["copied"]',
+        ("docs/middleware.md",),
+    ),
+    Mutation(
+        "local_server ignores the logging configuration it is given",
+        "snippets/local_server.py",
+        "                log_config=log_config,\n",
+        "                log_config=None,\n",
+        ("docs/middleware.md",),
+    ),
 ]
 
 

@@ -6,19 +6,28 @@ import asyncio
 import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import uvicorn
 from starlette.types import ASGIApp
 
 
 @asynccontextmanager
-async def local_server(app: ASGIApp) -> AsyncIterator[str]:
+async def local_server(
+    app: ASGIApp, log_config: dict[str, Any] | None = None
+) -> AsyncIterator[str]:
     """Serve `app` until the block ends; yield its base URL, such as
-    http://127.0.0.1:40123."""
+    http://127.0.0.1:40123. Without `log_config`, uvicorn leaves logging as
+    it is and logs only warnings; with one, it applies it (as
+    `uvicorn.run(..., log_config=...)` does) and sets no level of its own."""
     with socket.socket() as listening:
         listening.bind(("127.0.0.1", 0))  # port 0: the system picks one
         server = uvicorn.Server(
-            uvicorn.Config(app, log_config=None, log_level="warning")
+            uvicorn.Config(
+                app,
+                log_config=log_config,
+                log_level="warning" if log_config is None else None,
+            )
         )
         serving = asyncio.create_task(server.serve(sockets=[listening]))
         try:
