@@ -55,8 +55,10 @@ def required() -> bool:
     return bool(os.environ.get("REQUIRE_POSTGRES"))
 
 
-def as_server_user(command: list[str]) -> list[str]:
-    """`command` as a user PostgreSQL agrees to run as: itself, unless we are root."""
+def server_command(program: str, *arguments: str) -> list[str]:
+    """A server program's command line, as a user PostgreSQL agrees to run as: ourselves,
+    unless we are root."""
+    command = [str(BIN / program), *arguments]
     if os.geteuid() != 0:
         return command
     return ["unshare", "--map-user=1000", "--map-group=1000", *command]
@@ -87,14 +89,14 @@ class Cluster:
     def url(self, database: str, driver: str = "postgresql+asyncpg") -> str:
         return f"{driver}://{USER}@127.0.0.1:{self.port}/{database}"
 
-    def psql(self, sql: str, database: str = "postgres") -> str:
-        """Run SQL as the superuser; stop at the first error."""
-        command = [str(BIN / "psql"), "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1"]
-        target = ["-h", "127.0.0.1", "-p", str(self.port), "-U", USER, "-d", database]
-        return run([*command, *target, "-c", sql])
+    def psql(self, *arguments: str, database: str = "postgres") -> str:
+        """Run psql as the superuser (`-c SQL` or `-f FILE`); stop at the first error."""
+        options = ["-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1"]
+        target = ["-p", str(self.port), "-U", USER, "-d", database]
+        return run([str(BIN / "psql"), *options, *target, *arguments])
 
     def pg_ctl(self, action: str, *options: str) -> None:
-        run(as_server_user([str(BIN / "pg_ctl"), "-D", str(self.directory / "data"), *options, action]))
+        run(server_command("pg_ctl", "-D", str(self.directory / "data"), *options, action))
 
     def stop(self) -> None:
         try:
@@ -112,23 +114,20 @@ def start_cluster() -> Cluster:
     directory = Path(tempfile.mkdtemp(prefix="docs-postgres-"))
     try:
         data = directory / "data"
-        run(as_server_user([str(BIN / "initdb"), "-D", str(data), "-A", "trust", "-U", USER,
-                            "--no-sync", "-E", "UTF8", "--locale=C"]))
+        trusted = ["-A", "trust", "-U", USER, "-E", "UTF8", "--locale=C", "--no-sync"]
+        run(server_command("initdb", "-D", str(data), *trusted))
         settings = " ".join(f"-c {name}={value}" for name, value in SETTINGS.items())
         for attempt in itertools.count(1):
             cluster = Cluster(directory, free_port())
             try:
-                cluster.pg_ctl(
-                    "start", "-w", "-l", str(directory / "log"),
-                    "-o", f"-k {directory} -p {cluster.port} {settings}",
-                )
+                options = f"-k {directory} -p {cluster.port} {settings}"
+                cluster.pg_ctl("start", "-w", "-l", str(directory / "log"), "-o", options)
                 break
             except NoServer:
                 if attempt == 3:  # another process took the port each time: give up
                     raise
-        cluster.psql(f"CREATE DATABASE {TEMPLATE}")
-        run([str(BIN / "psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-p",
-             str(cluster.port), "-U", USER, "-d", TEMPLATE, "-f", str(SEED_SQL)])
+        cluster.psql("-c", f"CREATE DATABASE {TEMPLATE}")
+        cluster.psql("-f", str(SEED_SQL), database=TEMPLATE)
         return cluster
     except BaseException:
         shutil.rmtree(directory, ignore_errors=True)
@@ -152,7 +151,7 @@ def fresh_database() -> str:
     """A new database copied from the seeded template (a file copy: milliseconds); its URL."""
     server = cluster()
     name = f"page_{next(_databases)}"
-    server.psql(f"CREATE DATABASE {name} TEMPLATE {TEMPLATE}")
+    server.psql("-c", f"CREATE DATABASE {name} TEMPLATE {TEMPLATE}")
     return server.url(name)
 
 
