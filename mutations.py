@@ -804,6 +804,14 @@ MUTATIONS = [
         ("docs/postgres.md",),
     ),
     Mutation(
+        "PostgreSQL: a server that cannot be reached taken for a bug, a 500",
+        "snippets/users_postgres.py",
+        "    if isinstance(error, OSError):  # the server cannot be reached at all\n"
+        "        return True\n",
+        "",
+        ("tests/test_faults.py::test_a_postgres_outage_is_a_clear_503_that_leaks_nothing",),
+    ),
+    Mutation(
         "PostgreSQL: every page handed the one seeded database",
         "docs_postgres.py",
         "return server.url(name)",

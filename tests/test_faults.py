@@ -19,15 +19,16 @@ from contextlib import closing
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import httpx
 import pytest
 import pytest_asyncio
 import respx
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
+from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.pool import NullPool
 from starlette.routing import Match
 
 import docs_postgres
@@ -409,11 +410,13 @@ POSTGRES_LEAKS = ("asyncpg", "SELECT", "pg_", "SQLSTATE", "terminat", "timeout",
 
 
 async def postgres_table(url: str) -> list[tuple[object, ...]]:
-    connection = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://"))
+    engine = create_async_engine(url, poolclass=NullPool)
     try:
-        return [tuple(row) for row in await connection.fetch("SELECT * FROM users ORDER BY id")]
+        async with engine.connect() as connection:
+            rows = await connection.execute(text("SELECT * FROM users ORDER BY id"))
+            return [tuple(row) for row in rows]
     finally:
-        await connection.close()
+        await engine.dispose()
 
 
 @pytest.mark.asyncio
@@ -455,7 +458,6 @@ async def postgres_fault(
     """The PostgreSQL server failing the app one way: down when it starts, its connection
     killed in the middle of a request, a query past the statement timeout, or every
     connection of the pool busy past the pool's timeout."""
-    admin_url = postgres_url.replace("postgresql+asyncpg://", "postgresql://")
     if request.param == "down at start-up":
         with socket.socket() as closed:  # a port nobody listens on
             closed.bind(("127.0.0.1", 0))
@@ -481,13 +483,11 @@ async def postgres_fault(
         if request.param == "pool exhausted":
             monkeypatch.setenv("DB_POOL_SIZE", "1")
             monkeypatch.setenv("DB_POOL_TIMEOUT", "0.05")
-        locker = await asyncpg.connect(admin_url)
-        transaction = locker.transaction()
-        await transaction.start()
-        await locker.execute("LOCK TABLE users IN ACCESS EXCLUSIVE MODE")
-        yield request.param
-        await transaction.rollback()
-        await locker.close()
+        locker = create_async_engine(postgres_url, poolclass=NullPool)
+        async with locker.connect() as connection:  # rolled back as it closes
+            await connection.execute(text("LOCK TABLE users IN ACCESS EXCLUSIVE MODE"))
+            yield request.param
+        await locker.dispose()
 
 
 @pytest.mark.asyncio
