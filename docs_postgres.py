@@ -18,6 +18,7 @@ owns the data directory; outside, the files stay root's.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import itertools
 import os
 import shutil
@@ -111,7 +112,9 @@ def start_cluster() -> Cluster:
         raise NoServer(f"no {BIN / 'initdb'} (Debian: apt-get install postgresql-15)")
     if os.geteuid() == 0 and shutil.which("unshare") is None:
         raise NoServer("running as root, and no unshare to run PostgreSQL as another user")
-    directory = Path(tempfile.mkdtemp(prefix="docs-postgres-"))
+    stop_orphans()
+    directory = Path(tempfile.mkdtemp(prefix=PREFIX))
+    (directory / "owner").write_text(str(os.getpid()), encoding="utf-8")
     try:
         data = directory / "data"
         trusted = ["-A", "trust", "-U", USER, "-E", "UTF8", "--locale=C", "--no-sync"]
@@ -132,6 +135,23 @@ def start_cluster() -> Cluster:
     except BaseException:
         shutil.rmtree(directory, ignore_errors=True)
         raise
+
+
+PREFIX = "docs-postgres-"
+
+
+def stop_orphans() -> None:
+    """Stop the clusters of test runs that were killed before they could stop their own (a
+    killed process runs no exit handler), found by the owner each cluster's directory names."""
+    for directory in Path(tempfile.gettempdir()).glob(f"{PREFIX}*"):
+        try:
+            owner = int((directory / "owner").read_text(encoding="utf-8"))
+            os.kill(owner, 0)  # raises if no such process
+        except ProcessLookupError:
+            with contextlib.suppress(NoServer):
+                Cluster(directory, 0).stop()
+        except (OSError, ValueError):  # not ours to judge: unreadable, or being written
+            continue
 
 
 _cluster: Cluster | None = None

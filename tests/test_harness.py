@@ -4,6 +4,8 @@ import json
 import os
 import re
 import shutil
+import subprocess
+import tempfile
 import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -683,6 +685,26 @@ GET /users/1 HTTP/1.1
 HTTP/1.1 200 OK
 {FENCE}
 """
+
+
+def test_a_cluster_whose_test_run_was_killed_is_stopped_by_the_next(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    orphan, ours = tmp_path / "docs-postgres-orphan", tmp_path / "docs-postgres-ours"
+    for directory, owner in ((orphan, ended_process()), (ours, os.getpid())):
+        directory.mkdir()
+        (directory / "owner").write_text(str(owner), encoding="utf-8")
+    docs_postgres.stop_orphans()
+    assert not orphan.exists()
+    assert ours.exists()
+
+
+def ended_process() -> int:
+    """The id of a process that has ended (and been reaped: no process has it now)."""
+    process = subprocess.Popen(["true"])
+    process.wait()
+    return process.pid
 
 
 def test_as_root_the_server_runs_as_uid_1000_in_a_user_namespace(
