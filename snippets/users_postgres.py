@@ -8,7 +8,15 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, FastAPI, HTTPException, Path, Request, status
+from fastapi import (
+    Depends,
+    FastAPI,
+    HTTPException,
+    Path,
+    Query,
+    Request,
+    status,
+)
 from fastapi.responses import JSONResponse
 from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
@@ -97,13 +105,15 @@ app = FastAPI(lifespan=lifespan)
 
 
 # --8<-- [start:endpoints]
-# PostgreSQL's INTEGER is 32-bit: a larger id is a 422, not a server error.
+# PostgreSQL's INTEGER is 32-bit, and its text holds no NUL character: an
+# id or a name it could not take is a 422, not a server error.
 UserId = Annotated[int, Path(gt=0, le=2**31 - 1)]
+Username = Annotated[str | None, Query(max_length=100, pattern=r"^[^\x00]*$")]
 
 
 @app.get("/users", responses=UNAVAILABLE)
 async def list_users(
-    session: Session, username: str | None = None
+    session: Session, username: Username = None
 ) -> list[User]:
     query = select(UserRow).order_by(UserRow.id)
     if username is not None:
