@@ -292,7 +292,7 @@ def require_what_the_page_needs(page: Page) -> None:
         return
     if docs_postgres.required():
         pytest.fail(f"{page.unavailable} (REQUIRE_POSTGRES is set)", pytrace=False)
-    pytest.skip(page.unavailable)
+    raise pytest.skip.Exception(page.unavailable, _use_item_location=True)  # at the page's line
 
 
 def close_page(namespace: dict[str, Any]) -> None:
