@@ -5,6 +5,7 @@ from typing import Any
 
 import pytest
 
+import docs_postgres
 from docs_harness import NetworkGuard, add_up, collect_pages, keep_pages_whole, skipped, totals
 
 pytest_plugins = ["pytester"]  # tests/test_harness.py runs pages in a pytest of their own
@@ -28,6 +29,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
+    docs_postgres.stop()  # this process's PostgreSQL cluster, if a page or test started one
     if hasattr(session.config, "workeroutput"):  # a pytest-xdist worker: report to the main run
         session.config.workeroutput["pages"] = {"totals": dict(totals), "skipped": skipped}
 

@@ -3,7 +3,9 @@
 `conftest.py` wires it into pytest; `tests/test_harness.py` checks it. The words:
 
 - page: a Markdown file under `docs/`, run top to bottom with one namespace and one
-  event loop on a virtual clock (looptime), a respx router and a freshly seeded database;
+  event loop on a virtual clock (looptime), a respx router and a freshly seeded database
+  (SQLite's; PostgreSQL's, on a real clock, for a page whose front matter says
+  `database: postgresql`);
 - block: a fenced ```` ```python ```` block on a page (Material attributes allowed);
   it may use top-level `await`;
 - snippet: a file under `snippets/` that a block includes with pymdownx.snippets'
@@ -52,6 +54,8 @@ from sybil.evaluators.skip import Skipper, SkipState
 from sybil.integration.pytest import SybilFile, SybilItem
 from sybil.parsers.markdown.lexers import DirectiveInHTMLCommentLexer, RawFencedCodeBlockLexer
 from sybil.parsers.markdown.skip import SkipParser
+
+import docs_postgres
 
 ROOT = Path(__file__).resolve().parent
 RECORDINGS = ROOT / "upstream" / "jsonplaceholder"
@@ -113,6 +117,7 @@ def pages(root: Path = ROOT) -> Sybil:
         parsers=[ReasonedSkipParser(root), PythonBlockParser(root), ExchangeParser(root)],
         patterns=["*.md"],
         path=str(root / "docs"),
+        document_types={".md": PageDocument},
         setup=open_page,
         teardown=close_page,
     )
@@ -130,6 +135,24 @@ def collect_pages(root: Path = ROOT) -> Any:
     return pytest_collect_file
 
 
+class PageDocument(Document):
+    """A page, knowing from its front matter which database it runs against."""
+
+    def __init__(self, text: str, path: str) -> None:
+        super().__init__(text, path)
+        self.namespace["__database__"] = database_of(text)
+
+
+def database_of(text: str) -> str:
+    """The front matter's `database:` (`sqlite`, the default, or `postgresql`)."""
+    front_matter = re.match(r"---\n(.*?)\n---\n", text, re.DOTALL)
+    found = re.search(r"^database:\s*(\S+)\s*$", front_matter[1] if front_matter else "", re.M)
+    database = found[1] if found else "sqlite"
+    if database not in ("sqlite", "postgresql"):
+        raise ValueError(f"database: {database}: a page runs on sqlite or postgresql")
+    return database
+
+
 class PageFile(SybilFile):
     def collect(self) -> Iterator[PageItem]:
         for sybil in self.sybils:
@@ -142,7 +165,7 @@ class PageFile(SybilFile):
         for document in self.documents:
             page: Page = document.namespace["__page__"]
             totals["pages"] += 1
-            totals["loop seconds"] += page.runner.get_loop().time() - CLOCK_START
+            totals["loop seconds"] += page.runner.get_loop().time() - page.clock_start
             if page.updates:
                 rewrite_blocks(Path(document.path), page.updates)
         super().teardown()
@@ -219,17 +242,33 @@ class Page:
     checks never move the page's clock (uvicorn's shutdown alone waits 0.1 s, and a page's
     `loop.time()` differences hold only while its clock moves by the page's own waits alone)."""
 
-    def __init__(self) -> None:
-        self.runner = asyncio.Runner(loop_factory=new_loop)
-        self.server_runner = asyncio.Runner(loop_factory=new_server_loop)
+    def __init__(self, database: str = "sqlite") -> None:
+        self.database = database
+        # A page on a real PostgreSQL server runs on the real clock: on the virtual one, a
+        # timer (asyncpg's connect timeout, the pool's timeout) fires as soon as the loop has
+        # nothing to do but wait for the server, however short the server's real answer.
+        real_clock = database == "postgresql"
+        self.runner = asyncio.Runner(
+            loop_factory=asyncio.new_event_loop if real_clock else new_loop
+        )
+        self.server_runner = asyncio.Runner(
+            loop_factory=asyncio.new_event_loop if real_clock else new_server_loop
+        )
+        self.clock_start = self.runner.get_loop().time() if real_clock else CLOCK_START
         self.resources = ExitStack()
         self.updates: list[tuple[tuple[int, int], str]] = []  # for `make update-docs`
+        self.unavailable: str | None = None  # why the page cannot run here, if it cannot
 
     def open(self, namespace: dict[str, Any]) -> None:
         namespace["__page__"] = self
         namespace["respx_mock"] = self.resources.enter_context(upstreams())
         workdir = Path(self.resources.enter_context(tempfile.TemporaryDirectory()))
         database_url = seeded_database(workdir)
+        if self.database == "postgresql":
+            try:
+                database_url = docs_postgres.fresh_database()
+            except docs_postgres.NoServer as error:
+                self.unavailable = f"no PostgreSQL server: {error}"
         files = str(workdir / "files")  # not created: apps make their own folders
         self.resources.enter_context(
             environment(DATABASE_URL=database_url, FILES_DIR=files, **NO_PROXIES)
@@ -242,7 +281,18 @@ class Page:
 
 
 def open_page(namespace: dict[str, Any]) -> None:
-    Page().open(namespace)
+    Page(namespace.get("__database__", "sqlite")).open(namespace)
+
+
+def require_what_the_page_needs(page: Page) -> None:
+    """Skip a block whose page cannot run here, saying why; fail it instead where the run
+    requires PostgreSQL (REQUIRE_POSTGRES, which CI sets)."""
+    __tracebackhide__ = True
+    if page.unavailable is None:
+        return
+    if docs_postgres.required():
+        pytest.fail(f"{page.unavailable} (REQUIRE_POSTGRES is set)", pytrace=False)
+    raise pytest.skip.Exception(page.unavailable, _use_item_location=True)  # at the page's line
 
 
 def close_page(namespace: dict[str, Any]) -> None:
@@ -361,6 +411,7 @@ def run_block(example: Example) -> None:
     __tracebackhide__ = True
     code: Code = example.parsed
     page: Page = example.namespace["__page__"]
+    require_what_the_page_needs(page)
     # A name for what the page defines (classes' __module__, loggers); a file name, so it
     # can never be mistaken for a real module such as a snippet's.
     example.namespace.setdefault("__name__", Path(example.path).name)
@@ -485,10 +536,11 @@ def check(example: Example) -> str | None:
     """Send the shown request to the page's `app` twice, in-process and over a socket; describe
     every difference from the page, and every exception the app raised while serving it."""
     exchange: Exchange = example.parsed
+    page: Page = example.namespace["__page__"]
+    require_what_the_page_needs(page)
     app = example.namespace.get("app")
     if app is None:
         return f"{exchange.place}: the page defines no `app` before this exchange"
-    page: Page = example.namespace["__page__"]
     answers = {
         IN_PROCESS: page.runner.run(send(app, exchange.request)),
         OVER_A_SOCKET: page.server_runner.run(send_over_a_socket(app, exchange.request)),

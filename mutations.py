@@ -918,6 +918,71 @@ MUTATIONS = [
         "                log_config=None,\n",
         ("docs/middleware.md",),
     ),
+    # The PostgreSQL page and the real server under it.
+    Mutation(
+        "PostgreSQL: pooled connections handed out untested after a restart",
+        "snippets/users_postgres.py",
+        "pool_pre_ping=True,",
+        "pool_pre_ping=False,",
+        ("docs/postgres.md",),
+    ),
+    Mutation(
+        "PostgreSQL: no handler for the pool's timeout, a 500 instead of a quick 503",
+        "snippets/users_postgres.py",
+        "DATABASE_ERRORS = (DBAPIError, PoolTimeoutError, OSError)",
+        "DATABASE_ERRORS = (DBAPIError, OSError)",
+        ("docs/postgres.md",),
+    ),
+    Mutation(
+        "PostgreSQL: a query parameter interpolated into the SQL",
+        "snippets/users_postgres.py",
+        "query.where(UserRow.username == username)",
+        "query.where(__import__('sqlalchemy').text(f\"username = '{username}'\"))",
+        ("docs/postgres.md",),
+    ),
+    Mutation(
+        "PostgreSQL: no statement timeout on the app's connections",
+        "snippets/users_postgres.py",
+        '"statement_timeout": str(pool.statement_timeout_ms),',
+        "",
+        ("docs/postgres.md",),
+    ),
+    Mutation(
+        "PostgreSQL: a statement timeout taken for a bug, a 500",
+        "snippets/users_postgres.py",
+        '    "57",  # operator intervention: statement timeout, server shutting down\n',
+        "",
+        ("docs/postgres.md",),
+    ),
+    Mutation(
+        "PostgreSQL: a server that cannot be reached taken for a bug, a 500",
+        "snippets/users_postgres.py",
+        "    if isinstance(error, OSError):  # the server cannot be reached at all\n"
+        "        return True\n",
+        "",
+        ("tests/test_faults.py::test_a_postgres_outage_is_a_clear_503_that_leaks_nothing",),
+    ),
+    Mutation(
+        "PostgreSQL: every page handed the one seeded database",
+        "docs_postgres.py",
+        "return server.url(name)",
+        "return server.url(TEMPLATE)",
+        ("tests/test_harness.py::test_a_postgresql_page_gets_a_fresh_database_and_the_real_clock",),
+    ),
+    Mutation(
+        "PostgreSQL: a page on the real server run on the virtual clock",
+        "docs_harness.py",
+        'real_clock = database == "postgresql"',
+        "real_clock = False",
+        ("tests/test_harness.py::test_a_postgresql_page_gets_a_fresh_database_and_the_real_clock",),
+    ),
+    Mutation(
+        "PostgreSQL: REQUIRE_POSTGRES ignored, a missing server skipped in CI",
+        "docs_harness.py",
+        "    if docs_postgres.required():\n        pytest.fail(",
+        "    if False:\n        pytest.fail(",
+        ("tests/test_harness.py::test_without_a_server_a_postgresql_page_fails_where_required",),
+    ),
 ]
 
 

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 import respx
 
+import docs_postgres
 from docs_harness import ROOT, seeded_database, upstreams
 
 # What a site build reads; each engine builds from a copy of these, so nothing it writes (the
@@ -33,6 +34,20 @@ def respx_mock() -> Iterator[respx.MockRouter]:
 def database_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     """A freshly seeded SQLite database, handed to the app through DATABASE_URL."""
     url = seeded_database(tmp_path)
+    monkeypatch.setenv("DATABASE_URL", url)
+    return url
+
+
+@pytest.fixture
+def postgres_url(monkeypatch: pytest.MonkeyPatch) -> str:
+    """A fresh PostgreSQL database seeded like SQLite's, handed over through DATABASE_URL;
+    the test skips where no server can start, and fails instead under REQUIRE_POSTGRES."""
+    try:
+        url = docs_postgres.fresh_database()
+    except docs_postgres.NoServer as error:
+        if docs_postgres.required():
+            pytest.fail(f"no PostgreSQL server: {error} (REQUIRE_POSTGRES is set)")
+        pytest.skip(f"no PostgreSQL server: {error}")
     monkeypatch.setenv("DATABASE_URL", url)
     return url
 

@@ -10,8 +10,10 @@ import asyncio
 import gzip
 import inspect
 import re
+import socket
 import sqlite3
 import threading
+import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import closing
 from pathlib import Path
@@ -19,11 +21,17 @@ from typing import Any
 
 import httpx
 import pytest
+import pytest_asyncio
 import respx
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
+from sqlalchemy import event, text
+from sqlalchemy.engine import Engine
+from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.pool import NullPool
 from starlette.routing import Match
 
+import docs_postgres
 import upstream_errors
 from docs_harness import JSONPLACEHOLDER, ROOT, seeded_database, sqlite_path, sqlite_url
 from docs_harness import load_snippet as load
@@ -392,3 +400,123 @@ def join_sqlite_threads() -> None:
         if thread.name.endswith("(_connection_worker_thread)"):
             thread.join(timeout=5)
             assert not thread.is_alive(), "a database connection the app never closed"
+
+
+# --- PostgreSQL faults -------------------------------------------------------------------
+# The PostgreSQL app against a real server (tests/conftest.py's `postgres_url`), on the real
+# clock: on the virtual one, asyncpg's and the pool's timers would fire while the server works.
+
+POSTGRES_LEAKS = ("asyncpg", "SELECT", "pg_", "SQLSTATE", "terminat", "timeout", "127.0.0.1")
+
+
+async def postgres_table(url: str) -> list[tuple[object, ...]]:
+    engine = create_async_engine(url, poolclass=NullPool)
+    try:
+        async with engine.connect() as connection:
+            rows = await connection.execute(text("SELECT * FROM users ORDER BY id"))
+            return [tuple(row) for row in rows]
+    finally:
+        await engine.dispose()
+
+
+@pytest.mark.asyncio
+@pytest.mark.looptime(False)
+@pytest.mark.parametrize("attempt", INJECTIONS)
+async def test_postgres_sql_injection_in_every_parameter_leaves_the_table_intact(
+    attempt: str, postgres_url: str
+) -> None:
+    before = await postgres_table(postgres_url)
+    app = load("users_postgres").app
+    async with app_client(app) as client:
+        response = await client.get(f"/users/{attempt}")  # the id: refused before any SQL
+        assert response.status_code == 422
+        response = await client.get("/users", params={"username": attempt})  # data, no match
+        assert (response.status_code, response.json()) == (200, [])
+    assert await postgres_table(postgres_url) == before
+    assert len(before) == 10
+
+
+@pytest.mark.asyncio
+@pytest.mark.looptime(False)
+@pytest.mark.parametrize(
+    ("user", "status"), [("11", 404), (str(2**31 - 1), 404), (str(2**31), 422)]
+)
+async def test_postgres_ids_past_a_32_bit_integer_are_422(
+    user: str, status: int, postgres_url: str
+) -> None:
+    app = load("users_postgres").app
+    async with app_client(app) as client:
+        response = await client.get(f"/users/{user}")
+    assert response.status_code == status
+    assert status in declared(app, "GET", f"/users/{user}")
+
+
+@pytest_asyncio.fixture
+async def postgres_fault(
+    request: pytest.FixtureRequest, postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[str]:
+    """The PostgreSQL server failing the app one way: down when it starts, its connection
+    killed in the middle of a request, a query past the statement timeout, or every
+    connection of the pool busy past the pool's timeout."""
+    if request.param == "down at start-up":
+        with socket.socket() as closed:  # a port nobody listens on
+            closed.bind(("127.0.0.1", 0))
+            port = closed.getsockname()[1]
+        monkeypatch.setenv("DATABASE_URL", f"postgresql+asyncpg://app@127.0.0.1:{port}/app")
+        yield request.param
+    elif request.param == "killed mid-request":
+
+        def kill_the_connection(*_: object) -> None:  # runs just before the query is sent
+            docs_postgres.cluster().psql(
+                "-c",
+                "SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity"
+                " WHERE application_name = 'users-api'",
+            )
+
+        event.listen(Engine, "before_cursor_execute", kill_the_connection)
+        yield request.param
+        event.remove(Engine, "before_cursor_execute", kill_the_connection)
+    else:
+        # A transaction that locks the table: the app's queries wait on the lock, holding
+        # their connections, until the statement timeout cancels them.
+        monkeypatch.setenv("DB_STATEMENT_TIMEOUT_MS", "300")
+        if request.param == "pool exhausted":
+            monkeypatch.setenv("DB_POOL_SIZE", "1")
+            monkeypatch.setenv("DB_POOL_TIMEOUT", "0.05")
+        locker = create_async_engine(postgres_url, poolclass=NullPool)
+        async with locker.connect() as connection:  # rolled back as it closes
+            await connection.execute(text("LOCK TABLE users IN ACCESS EXCLUSIVE MODE"))
+            yield request.param
+        await locker.dispose()
+
+
+@pytest.mark.asyncio
+@pytest.mark.looptime(False)
+@pytest.mark.parametrize(
+    "postgres_fault",
+    ["down at start-up", "killed mid-request", "statement timeout", "pool exhausted"],
+    indirect=True,
+)
+async def test_a_postgres_outage_is_a_clear_503_that_leaks_nothing(
+    postgres_fault: str, postgres_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    # The table, where the fault leaves it readable (a lock does not, until the test ends).
+    unlocked = postgres_fault in ("down at start-up", "killed mid-request")
+    before = await postgres_table(postgres_url) if unlocked else None
+    app = load("users_postgres").app
+    async with app_client(app) as client:
+        started = time.perf_counter()
+        # Two at once: with a pool of one, the second finds no free connection.
+        responses = await asyncio.gather(client.get("/users/1"), client.get("/users"))
+        took = time.perf_counter() - started
+    for response in responses:
+        assert response.status_code == 503, (postgres_fault, response.text)
+        assert 503 in declared(app, "GET", response.request.url.path)
+        assert response.json() == {"detail": "The database is unavailable."}
+        assert response.headers["retry-after"] == "5"
+        shown = f"{response.headers}{response.text}"
+        assert not [leak for leak in POSTGRES_LEAKS if leak in shown], shown
+    assert took < 2.0  # every outage answered in well under the client's patience
+    assert "the database is unavailable" in caplog.text  # the cause is logged, not sent
+    if before is not None:
+        assert await postgres_table(postgres_url) == before

@@ -4,6 +4,8 @@ import json
 import os
 import re
 import shutil
+import subprocess
+import tempfile
 import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,10 +17,12 @@ import pytest
 from sybil import Document
 from sybil.example import SybilFailure
 
+import docs_postgres
 from docs_harness import (
     CLOCK_START,
     RECORDINGS,
     ROOT,
+    database_of,
     pages,
     scanned_python_fences,
     sqlite_path,
@@ -570,6 +574,152 @@ def test_each_page_gets_a_fresh_database_and_gives_back_the_environment(
     assert first["url"] != second["url"]
     assert not sqlite_path(first["url"]).exists()
     assert os.environ.get("DATABASE_URL") == before
+
+
+POSTGRES_PAGE = f"""---
+description: a page on PostgreSQL
+database: postgresql
+---
+
+{FENCE}python
+import asyncio
+import os
+import time
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+url = os.environ["DATABASE_URL"]
+engine = create_async_engine(url)
+async with engine.connect() as connection:
+    count = (await connection.execute(text("SELECT count(*) FROM users"))).scalar_one()
+    posts = (await connection.execute(text("SELECT count(*) FROM posts"))).scalar_one()
+    await connection.execute(text("DELETE FROM posts"))  # gone from this page's copy only
+    await connection.commit()
+await engine.dispose()
+started, real_start = asyncio.get_running_loop().time(), time.perf_counter()
+await asyncio.sleep(0.05)
+loop_waited = asyncio.get_running_loop().time() - started
+real_waited = time.perf_counter() - real_start
+{FENCE}
+"""
+
+
+def test_the_front_matter_names_the_pages_database() -> None:
+    assert database_of("# no front matter\n") == "sqlite"
+    assert database_of("---\ndescription: x\n---\n") == "sqlite"
+    assert database_of("---\ndescription: x\ndatabase: postgresql\n---\n") == "postgresql"
+    with pytest.raises(ValueError, match="database: mysql"):
+        database_of("---\ndatabase: mysql\n---\n")
+
+
+def test_a_postgresql_page_gets_a_fresh_database_and_the_real_clock(tmp_path: Path) -> None:
+    try:
+        docs_postgres.cluster()
+    except docs_postgres.NoServer as error:
+        if docs_postgres.required():
+            pytest.fail(f"no PostgreSQL server: {error} (REQUIRE_POSTGRES is set)")
+        pytest.skip(f"no PostgreSQL server: {error}")
+    before = os.environ.get("DATABASE_URL")
+    first = run_page(tmp_path / "first", POSTGRES_PAGE)
+    second = run_page(tmp_path / "second", POSTGRES_PAGE)
+    assert first["url"].startswith("postgresql+asyncpg://app@127.0.0.1:")
+    assert first["url"] != second["url"]
+    assert first["count"] == second["count"] == 10
+    assert first["posts"] == second["posts"] == 5
+    # A real 0.05 s: the virtual clock would have moved without waiting.
+    assert first["real_waited"] >= 0.05
+    assert first["loop_waited"] >= 0.05
+    assert os.environ.get("DATABASE_URL") == before
+
+
+@pytest.fixture
+def no_postgres_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """This process's cluster forgotten for the test, and no binaries to start another."""
+    monkeypatch.setattr(docs_postgres, "_cluster", None)
+    monkeypatch.setattr(docs_postgres, "BIN", tmp_path / "no-postgresql")
+
+
+@pytest.mark.usefixtures("no_postgres_server")
+@pytest.mark.parametrize("example", ["block", "exchange"])
+def test_without_a_server_a_postgresql_page_skips_saying_why(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, example: str
+) -> None:
+    monkeypatch.delenv("REQUIRE_POSTGRES", raising=False)
+    page = POSTGRES_PAGE if example == "block" else EXCHANGE_ON_POSTGRES
+    with (
+        opened_page(tmp_path, page) as document,
+        pytest.raises(pytest.skip.Exception) as skipped,
+    ):
+        next(document.examples()).evaluate()
+    reason = str(skipped.value.msg)
+    assert reason.startswith("no PostgreSQL server: no ")
+    assert reason.endswith("initdb (Debian: apt-get install postgresql-15)")
+
+
+@pytest.mark.usefixtures("no_postgres_server")
+def test_without_a_server_a_postgresql_page_fails_where_required(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("REQUIRE_POSTGRES", "1")
+    # A skip is caught here too, or it would pass as a skipped test.
+    with (
+        opened_page(tmp_path, POSTGRES_PAGE) as document,
+        pytest.raises((pytest.fail.Exception, pytest.skip.Exception)) as outcome,
+    ):
+        next(document.examples()).evaluate()
+    assert isinstance(outcome.value, pytest.fail.Exception)
+    assert "REQUIRE_POSTGRES is set" in str(outcome.value)
+
+
+EXCHANGE_ON_POSTGRES = f"""---
+database: postgresql
+---
+
+{FENCE}http
+GET /users/1 HTTP/1.1
+{FENCE}
+
+{FENCE}http
+HTTP/1.1 200 OK
+{FENCE}
+"""
+
+
+def test_a_cluster_whose_test_run_was_killed_is_stopped_by_the_next(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    orphan, ours = tmp_path / "docs-postgres-orphan", tmp_path / "docs-postgres-ours"
+    for directory, owner in ((orphan, ended_process()), (ours, os.getpid())):
+        directory.mkdir()
+        (directory / "owner").write_text(str(owner), encoding="utf-8")
+    docs_postgres.stop_orphans()
+    assert not orphan.exists()
+    assert ours.exists()
+
+
+def ended_process() -> int:
+    """The id of a process that has ended (and been reaped: no process has it now)."""
+    process = subprocess.Popen(["true"])
+    process.wait()
+    return process.pid
+
+
+def test_as_root_the_server_runs_as_uid_1000_in_a_user_namespace(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(os, "geteuid", lambda: 0)
+    command = docs_postgres.server_command("pg_ctl", "status")
+    assert command == [
+        "unshare",
+        "--map-user=1000",
+        "--map-group=1000",
+        str(docs_postgres.BIN / "pg_ctl"),
+        "status",
+    ]
+    monkeypatch.setattr(os, "geteuid", lambda: 1000)
+    assert docs_postgres.server_command("pg_ctl", "status")[0] == str(docs_postgres.BIN / "pg_ctl")
 
 
 # --- the guards' plain scan ------------------------------------------------------------

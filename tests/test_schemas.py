@@ -48,6 +48,7 @@ OPERATIONS = [
         "checks": {"negative_data_rejection": {"enabled": False}},
     },
 ]
+POSTGRES_APPS = {"users_postgres"}  # fuzzed against the real server (tests/conftest.py)
 APPS = sorted(
     path.stem
     for path in (ROOT / "snippets").glob("*.py")
@@ -62,14 +63,17 @@ def hypothesis_home(tmp_path_factory: pytest.TempPathFactory) -> None:
 
 
 @contextmanager
-def served(app: FastAPI) -> Iterator[str]:
+def served(app: FastAPI, *, real_clock: bool = False) -> Iterator[str]:
     """`app` under uvicorn on 127.0.0.1, in a thread of its own and on a virtual clock (an
-    endpoint's sleeps take no time), while schemathesis calls it from this one."""
+    endpoint's sleeps take no time), while schemathesis calls it from this one. An app on a
+    real PostgreSQL server runs on the real clock, as its page does (docs_harness.Page)."""
     with socket.socket() as listening:
         listening.bind(("127.0.0.1", 0))
         config = uvicorn.Config(app, lifespan="on", log_config=None, log_level="warning")
         server = uvicorn.Server(config)
-        runner = asyncio.Runner(loop_factory=new_server_loop)
+        runner = asyncio.Runner(
+            loop_factory=asyncio.new_event_loop if real_clock else new_server_loop
+        )
         thread = threading.Thread(target=runner.run, args=(server.serve([listening]),))
         thread.start()
         try:
@@ -109,8 +113,12 @@ def test_every_answer_matches_the_schema(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     respx_mock: respx.MockRouter,
+    request: pytest.FixtureRequest,
 ) -> None:
     monkeypatch.setenv("FILES_DIR", str(tmp_path / "files"))
+    on_postgres = name in POSTGRES_APPS
+    if on_postgres:  # its DATABASE_URL, in place of SQLite's
+        request.getfixturevalue("postgres_url")
     respx_mock.route(host="127.0.0.1").pass_through()  # schemathesis' requests to the server
     respx_mock.get("https://nonexistent-api.com/data").respond(json={"data": [1, 2, 3]})
     app = load(name).app
@@ -124,7 +132,7 @@ def test_every_answer_matches_the_schema(
     )
     schema = schemathesis.openapi.from_dict(openapi, config=config)
 
-    with served(app) as url:
+    with served(app, real_clock=on_postgres) as url:
         for operation in operations(schema):
             for mode in modes(operation):
                 fuzz(operation, mode, url)
