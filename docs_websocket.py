@@ -8,8 +8,9 @@ A conversation is a ```` ```websocket ```` block on a page, one message a line:
     < alice: hello
 
 The first line is the path the client opens; `> text` is a message the client sends, `< text`
-one it receives. The last line may instead say how the conversation ended: `CLOSE 1008 reason`
-when the server closed it, or `HTTP/1.1 403 Forbidden` alone when it refused the handshake.
+one it receives. After the last line, the client closes the connection. The last line may
+instead say how the conversation ended: `CLOSE 1008 reason` when the server closed it (the
+client waits for that), or `HTTP/1.1 403 Forbidden` alone when it refused the handshake.
 The test run replays it against the page's `app`, served by uvicorn on 127.0.0.1, over a real
 socket, and fails, naming the page and the line, when the app answers differently; under
 `make update-docs` it rewrites the block from what the app sent instead.
@@ -21,7 +22,7 @@ import asyncio
 import difflib
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from http import HTTPStatus
 from pathlib import Path
@@ -37,8 +38,9 @@ OPENING = re.compile(r"WEBSOCKET (?P<path>/\S*)")
 SENT, RECEIVED = "> ", "< "
 CLOSE = re.compile(r"CLOSE (?P<code>\d{4})(?: (?P<reason>.*))?")
 REFUSED = re.compile(r"HTTP/1\.1 (?P<status>\d{3})(?: .*)?")
-#: How long, on the server's virtual clock, a `<` line waits for its message, and the end of a
-#: conversation for a message the page does not show. Virtual: a wait costs no real time.
+#: How long a `<` line waits for its message, in real seconds: a conversation runs on the real
+#: clock, since on a virtual one a message still in the kernel when the loop idles would let
+#: the clock, and the wait, jump ahead. Only an app that does not send pays the wait.
 QUIET = 5.0
 
 
@@ -102,7 +104,8 @@ def check(example: Example) -> str | None:
     if app is None:
         return f"{conversation.place}: the page defines no `app` before this conversation"
     page: Page = example.namespace["__page__"]
-    transcript, errors = page.server_runner.run(replay(app, conversation))
+    with asyncio.Runner() as runner:  # the real clock: see QUIET
+        transcript, errors = runner.run(replay(app, conversation))
     shown = list(conversation.lines)
     if transcript == shown and not errors:
         return None
@@ -147,8 +150,10 @@ async def replay(app: Any, conversation: Conversation) -> tuple[list[str], list[
     return transcript, errors.entries()
 
 
-async def converse(client: ClientConnection, lines: Iterable[str]) -> list[str]:
-    """Send each `>` line, wait for a message at each `<`; then for anything more."""
+async def converse(client: ClientConnection, lines: Sequence[str]) -> list[str]:
+    """Send each `>` line and wait for a message at each `<`. Then, if the page shows the
+    server closing, wait for it to close; if not, close, and take any message the server sent
+    before it saw the close."""
     transcript: list[str] = []
     try:
         for line in lines:
@@ -160,22 +165,27 @@ async def converse(client: ClientConnection, lines: Iterable[str]) -> list[str]:
                 received = await next_message(client)
                 if received is not None:
                     transcript.append(received)
-        while (received := await next_message(client)) is not None:  # more than shown
+        if not (lines and CLOSE.fullmatch(lines[-1])):
+            await client.close()  # the client leaves; what came before stays readable
+        while (received := await next_message(client)) is not None:
             transcript.append(received)
     except ConnectionClosed as closed:
-        if closed.rcvd is not None:  # closed by the server, with a code
+        if closed.rcvd is not None and closed.rcvd_then_sent is not False:  # server first
             reason = f" {closed.rcvd.reason}" if closed.rcvd.reason else ""
             transcript.append(f"CLOSE {closed.rcvd.code}{reason}")
     return transcript
 
 
 async def next_message(client: ClientConnection) -> str | None:
-    """The next message, as a `<` line; None if none came while the server idled QUIET
-    seconds. Raises ConnectionClosed when the server closed the connection."""
+    """The next message, as a `<` line; None if none came within QUIET seconds. Raises
+    ConnectionClosed when the server closed the connection."""
     try:
         async with asyncio.timeout(QUIET):
-            message = await client.recv()
+            return as_received(await client.recv())
     except TimeoutError:
         return None
+
+
+def as_received(message: str | bytes) -> str:
     text = message if isinstance(message, str) else message.decode("utf-8", "replace")
     return f"{RECEIVED}{text}".rstrip(" ")
