@@ -80,7 +80,7 @@ clean: ## remove the set-up and the built site
 lint: $(SETUP) ## ruff and mypy over the code, ruff over the pages' Python blocks (make test runs it too)
 	$(BIN)/python -m pytest tests/test_lint.py -q
 
-update-docs: $(SETUP) ## rewrite every shown response that differs from what the app sends
+update-docs: $(SETUP) ## rewrite every shown response and conversation that differs from what the app sends
 	DOCS_UPDATE=1 $(BIN)/python -m pytest docs -q
 
 bench: $(SETUP) ## measure the endpoints under uvicorn; rewrite the Benchmarks page's data

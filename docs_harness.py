@@ -11,7 +11,9 @@
 - snippet: a file under `snippets/` that a block includes with pymdownx.snippets'
   `--8<-- "file.py"` or `--8<-- "file.py:section"`; the real file runs, under its own name;
 - exchange: an ```` ```http ```` request block followed by an ```` ```http ```` response
-  block; the request is sent to the page's `app` and the response must match.
+  block; the request is sent to the page's `app` and the response must match;
+- conversation: a ```` ```websocket ```` block, replayed against the page's `app` over a
+  socket (`docs_websocket.py`).
 """
 
 from __future__ import annotations
@@ -31,8 +33,8 @@ import sqlite3
 import tempfile
 import traceback
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
-from contextlib import ExitStack, closing, contextmanager
+from collections.abc import AsyncIterator, Iterable, Iterator
+from contextlib import ExitStack, asynccontextmanager, closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -70,6 +72,7 @@ totals.update(
             "python blocks passed",
             "exchanges verified in process",
             "exchanges verified over a socket",
+            "conversations verified over a socket",
             "pages",
         ),
         0.0,
@@ -113,8 +116,15 @@ def keep_pages_whole(items: list[pytest.Item]) -> None:
 
 def pages(root: Path = ROOT) -> Sybil:
     """The Sybil for every page under `root/docs`, resolving includes in `root/snippets`."""
+    from docs_websocket import ConversationParser  # it builds on this module
+
     return Sybil(
-        parsers=[ReasonedSkipParser(root), PythonBlockParser(root), ExchangeParser(root)],
+        parsers=[
+            ReasonedSkipParser(root),
+            PythonBlockParser(root),
+            ExchangeParser(root),
+            ConversationParser(root),
+        ],
         patterns=["*.md"],
         path=str(root / "docs"),
         document_types={".md": PageDocument},
@@ -178,6 +188,8 @@ class PageItem(SybilItem):
         return example.path, example.line - 1, f"{Path(example.path).name} line={example.line}"
 
     def runtest(self) -> None:
+        from docs_websocket import Conversation  # it builds on this module
+
         updates = self.example.namespace["__page__"].updates
         rewrites_before = len(updates)
         try:
@@ -193,6 +205,8 @@ class PageItem(SybilItem):
         elif isinstance(self.example.parsed, Exchange):  # answered as shown, both ways
             totals["exchanges verified in process"] += 1
             totals["exchanges verified over a socket"] += 1
+        elif isinstance(self.example.parsed, Conversation):  # went as shown
+            totals["conversations verified over a socket"] += 1
 
     def repr_failure(self, excinfo: ExceptionInfo[BaseException], style: Any = None) -> Any:
         """A block is module-level code: pytest's long style would print the page from line 1."""
@@ -623,6 +637,16 @@ async def send_over_a_socket(app: Any, request: Message) -> tuple[httpx.Response
     The server is stopped once the response is in, and stopping waits for the app to finish,
     background work after the response included; returned beside the response is every error
     uvicorn logged meanwhile (an exception in the app, even one raised after the response)."""
+    async with served(app) as (address, errors):
+        response = await http_over_tcp(address, request)
+    return response, errors.entries()
+
+
+@asynccontextmanager
+async def served(app: Any) -> AsyncIterator[tuple[tuple[str, int], ErrorLog]]:
+    """`app` served by uvicorn on a free port of 127.0.0.1, its lifespan run by uvicorn, until
+    the block ends; yields the address and the log of every error uvicorn logs meanwhile, which
+    holds all of them once the block has ended (stopping waits for the app to finish)."""
     errors = ErrorLog()
     server_log = logging.getLogger("uvicorn.error")
     server_log.addHandler(errors)
@@ -639,13 +663,12 @@ async def send_over_a_socket(app: Any, request: Message) -> tuple[httpx.Response
                             "uvicorn stopped before it started:\n" + "\n".join(errors.entries())
                         )
                     await asyncio.sleep(0.01)
-                response = await http_over_tcp(listening.getsockname(), request)
+                yield listening.getsockname(), errors
             finally:
                 server.should_exit = True
                 await serving
     finally:
         server_log.removeHandler(errors)
-    return response, errors.entries()
 
 
 class ErrorLog(logging.Handler):

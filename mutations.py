@@ -983,6 +983,50 @@ MUTATIONS = [
         "    if False:\n        pytest.fail(",
         ("tests/test_harness.py::test_without_a_server_a_postgresql_page_fails_where_required",),
     ),
+    # WebSockets: the engine's conversations, and the room's claims.
+    Mutation(
+        "the engine passing a websocket conversation that went differently",
+        "docs_websocket.py",
+        "    if transcript == shown and not errors:\n",
+        "    if not errors:\n",
+        (
+            "tests/test_harness.py::"
+            "test_a_differing_conversation_fails_with_a_diff_naming_the_page_and_lines",
+        ),
+    ),
+    Mutation(
+        "no bound on a websocket member's outbox",
+        "snippets/websockets_room.py",
+        "asyncio.Queue(maxsize=OUTBOX_SIZE)",
+        "asyncio.Queue()",
+        ("docs/websockets.md",),
+    ),
+    Mutation(
+        "a websocket accepted before its token is checked",
+        "snippets/websockets_room.py",
+        "    name: Annotated[str, Depends(member_name)],\n"
+        ") -> None:\n"
+        "    await websocket.accept()  # only once the token is known\n",
+        "    token: str,\n"
+        ") -> None:\n"
+        "    await websocket.accept()  # only once the token is known\n"
+        "    name = await member_name(token)\n",
+        ("docs/websockets.md",),
+    ),
+    Mutation(
+        "a websocket member left in the room after it disconnects",
+        "snippets/websockets_room.py",
+        "        room.leave(member)\n        if not room.members:",
+        "        if not room.members:",
+        ("docs/websockets.md",),
+    ),
+    Mutation(
+        "a dropped websocket member's close waiting for ever",
+        "snippets/websockets_room.py",
+        "asyncio.timeout(CLOSE_TIMEOUT)",
+        "asyncio.timeout(None)",
+        ("docs/websockets.md",),
+    ),
 ]
 
 

@@ -467,6 +467,105 @@ def test_a_malformed_exchange_is_refused(tmp_path: Path, blocks: str, complaint:
         run_page(tmp_path, blocks)
 
 
+# --- conversations: WebSocket exchanges, replayed over a socket ---------------------------
+
+ROOM_APP = f"""
+{FENCE}python
+from fastapi import FastAPI, WebSocket, WebSocketDisconnect, WebSocketException
+
+app = FastAPI()
+
+
+@app.websocket("/echo")
+async def echo(websocket: WebSocket, token: str) -> None:
+    if token != "secret":
+        raise WebSocketException(1008)
+    await websocket.accept()
+    await websocket.send_text("welcome")
+    try:
+        while (text := await websocket.receive_text()) != "bye":
+            await websocket.send_text(text.upper())
+    except WebSocketDisconnect:
+        return
+    await websocket.close(4000, "asked to leave")
+{FENCE}
+"""
+
+CONVERSATION = f"""
+{FENCE}websocket
+WEBSOCKET /echo?token=secret
+< welcome
+> hello
+< HELLO
+> bye
+CLOSE 4000 asked to leave
+{FENCE}
+"""
+
+
+def test_a_conversation_is_replayed_over_a_socket_as_shown(tmp_path: Path) -> None:
+    refused = f"{FENCE}websocket\nWEBSOCKET /echo?token=wrong\nHTTP/1.1 403 Forbidden\n{FENCE}\n"
+    run_page(tmp_path, ROOM_APP + CONVERSATION + refused)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "diff", "differs"),
+    [
+        ("< HELLO", "< hello", ["-< hello", "+< HELLO"], 4),
+        ("< welcome\n", "", ["+< welcome"], 3),  # sent by the app, not shown
+        (
+            "CLOSE 4000 asked to leave",
+            "CLOSE 1000",
+            ["-CLOSE 1000", "+CLOSE 4000 asked to leave"],
+            6,
+        ),
+        ("token=secret", "token=wrong", ["+HTTP/1.1 403 Forbidden"], 2),
+    ],
+)
+def test_a_differing_conversation_fails_with_a_diff_naming_the_page_and_lines(
+    tmp_path: Path, old: str, new: str, diff: list[str], differs: int
+) -> None:
+    page = ROOM_APP + CONVERSATION.replace(old, new)
+    with pytest.raises(SybilFailure) as failed:
+        run_page(tmp_path, page)
+    fence = page.splitlines().index(f"{FENCE}websocket") + 1
+    report = failed.value.result
+    # The block's line, and the line of the first message that went differently.
+    first = f"docs/page.md:{fence}: WEBSOCKET /echo?token="
+    assert report.startswith(first)
+    assert report.splitlines()[0].endswith(
+        f" went differently, from docs/page.md:{fence + differs}"
+    )
+    assert "over a socket (uvicorn on 127.0.0.1):" in report
+    assert "--- shown on the page\n+++ sent by the app" in report
+    assert all(line in report.splitlines() for line in diff), report
+
+
+def test_an_app_that_raises_fails_a_conversation_that_went_as_shown(tmp_path: Path) -> None:
+    raising = ROOM_APP.replace('await websocket.close(4000, "asked to leave")', "raise KeyError(4)")
+    conversation = CONVERSATION.replace("CLOSE 4000 asked to leave\n", "")
+    with pytest.raises(SybilFailure) as failed:
+        run_page(tmp_path, raising + conversation)
+    report = failed.value.result
+    assert "WEBSOCKET /echo?token=secret went as shown, but" in report
+    assert "over a socket (uvicorn on 127.0.0.1), the app raised:" in report
+    assert "KeyError: 4" in report
+
+
+@pytest.mark.parametrize(
+    ("block", "complaint"),
+    [
+        ("GET /echo HTTP/1.1\n< welcome", "starts with the path it opens, 'WEBSOCKET /path?query'"),
+        ("WEBSOCKET /echo\nhello", "line 3 of a websocket block is '> message' (sent)"),
+        ("WEBSOCKET /echo\nCLOSE 1000\n< welcome", "found 'CLOSE 1000'"),
+        ("WEBSOCKET /echo\n< welcome\nHTTP/1.1 403 Forbidden", "or alone 'HTTP/1.1 403"),
+    ],
+)
+def test_a_malformed_conversation_is_refused(tmp_path: Path, block: str, complaint: str) -> None:
+    with pytest.raises(ValueError, match=rf"^docs/page.md:1: .*{re.escape(complaint)}"):
+        run_page(tmp_path, f"{FENCE}websocket\n{block}\n{FENCE}\n")
+
+
 # --- skips -------------------------------------------------------------------------------
 
 
@@ -967,6 +1066,24 @@ HTTP/1.1 200 OK
     update_docs(pytester, monkeypatch)
 
     assert page.read_text(encoding="utf-8") == app + expected
+    pytester.runpytest_subprocess("docs").assert_outcomes(passed=3)
+
+
+def test_update_docs_rewrites_a_conversation_from_what_the_app_sent(
+    project: Path, pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A reply changed, and the close's reason:
+    shown = CONVERSATION.replace("< HELLO", "< hello").replace("asked to leave", "gone")
+    in_a_note = "\n!!! note\n" + "".join(f"    {line}\n" for line in shown.strip().splitlines())
+    page = project / "docs" / "page.md"
+    page.write_text(ROOM_APP + shown + in_a_note, encoding="utf-8")
+
+    update_docs(pytester, monkeypatch)
+
+    rewritten = "\n!!! note\n" + "".join(
+        f"    {line}\n" for line in CONVERSATION.strip().splitlines()
+    )
+    assert page.read_text(encoding="utf-8") == ROOM_APP + CONVERSATION + rewritten
     pytester.runpytest_subprocess("docs").assert_outcomes(passed=3)
 
 

@@ -39,6 +39,7 @@ LEFT_OUT = {
     "changes_external_api": "the article's version, which the guide shows answering 500",
     "fetch_data_per_request": "the article's version, which the guide shows answering 500",
     "parallel_tasks_sequential": "the article's slow version, the same schema as parallel_tasks",
+    "websockets_room": "a WebSocket endpoint only: OpenAPI describes no operation to fuzz",
 }
 # What an operation's schema cannot say, told to schemathesis, with the reason.
 OPERATIONS = [
