@@ -14,12 +14,13 @@ from starlette.types import ASGIApp
 
 @asynccontextmanager
 async def local_server(
-    app: ASGIApp, log_config: dict[str, Any] | None = None
+    app: ASGIApp, log_config: dict[str, Any] | None = None, **config: Any
 ) -> AsyncIterator[str]:
     """Serve `app` until the block ends; yield its base URL, such as
     http://127.0.0.1:40123. Without `log_config`, uvicorn leaves logging as
     it is and logs only warnings; with one, it applies it (as
-    `uvicorn.run(..., log_config=...)` does) and sets no level of its own."""
+    `uvicorn.run(..., log_config=...)` does) and sets no level of its own.
+    Other keywords go to `uvicorn.Config`, such as `timeout_keep_alive=60`."""
     with socket.socket() as listening:
         listening.bind(("127.0.0.1", 0))  # port 0: the system picks one
         server = uvicorn.Server(
@@ -27,6 +28,7 @@ async def local_server(
                 app,
                 log_config=log_config,
                 log_level="warning" if log_config is None else None,
+                **config,
             )
         )
         serving = asyncio.create_task(server.serve(sockets=[listening]))
