@@ -1027,6 +1027,13 @@ MUTATIONS = [
         "asyncio.timeout(None)",
         ("docs/websockets.md",),
     ),
+    Mutation(
+        "a websocket burst broadcast without letting the members' senders run",
+        "snippets/websockets_room.py",
+        "            await asyncio.sleep(0)\n",
+        "",
+        ("docs/websockets.md",),
+    ),
 ]
 
 

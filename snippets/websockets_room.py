@@ -52,6 +52,9 @@ class Member:
         while True:
             text = await self.websocket.receive_text()
             room.broadcast(f"{self.name}: {text}")
+            # Let the sending tasks run: uvicorn hands over every message
+            # of a burst without waiting, and the outboxes would fill.
+            await asyncio.sleep(0)
 
 
 class Room:
