@@ -552,6 +552,17 @@ def test_an_app_that_raises_fails_a_conversation_that_went_as_shown(tmp_path: Pa
     assert "KeyError: 4" in report
 
 
+def test_an_app_that_never_accepts_fails_the_conversation_instead_of_hanging(
+    tmp_path: Path,
+) -> None:
+    hanging = ROOM_APP.replace("from fastapi", "import asyncio\nfrom fastapi").replace(
+        "    await websocket.accept()\n", "    await asyncio.Event().wait()\n"
+    )
+    with pytest.raises(SybilFailure) as failed:
+        run_page(tmp_path, hanging + CONVERSATION)
+    assert "WEBSOCKET /echo?token=secret hung: the app did not accept" in failed.value.result
+
+
 @pytest.mark.parametrize(
     ("block", "complaint"),
     [
