@@ -1034,6 +1034,13 @@ MUTATIONS = [
         "",
         ("docs/websockets.md",),
     ),
+    Mutation(
+        "a websocket handshake from a foreign origin let in",
+        "snippets/websockets_room.py",
+        "    if origin is not None and origin not in ALLOWED_ORIGINS:\n",
+        "    if False:\n",
+        ("docs/websockets.md",),
+    ),
 ]
 
 

@@ -12,6 +12,7 @@ from typing import Annotated, TypedDict
 from fastapi import (
     Depends,
     FastAPI,
+    Header,
     WebSocket,
     WebSocketDisconnect,
     WebSocketException,
@@ -78,13 +79,21 @@ class Room:
 
 
 # --8<-- [start:auth]
-# A stand-in for your real check, such as a session or a signed token.
+# A stand-in for your real check, such as a short-lived, single-use ticket.
 TOKENS = {"alice-token": "alice", "bob-token": "bob", "carol-token": "carol"}
+# The sites whose pages may open the room. A browser sends the page's
+# origin with every handshake, and CORS does not apply to WebSockets.
+ALLOWED_ORIGINS = {"https://chat.example.com"}
 
 
-async def member_name(token: str) -> str:
+async def member_name(
+    token: str, origin: Annotated[str | None, Header()] = None
+) -> str:
     """The name behind the `token` query parameter. Raised before
     `accept`, WebSocketException refuses the handshake itself."""
+    # A client outside a browser sends no Origin (and could send any).
+    if origin is not None and origin not in ALLOWED_ORIGINS:
+        raise WebSocketException(POLICY_VIOLATION, reason="foreign origin")
     name = TOKENS.get(token)
     if name is None:
         raise WebSocketException(POLICY_VIOLATION, reason="unknown token")
