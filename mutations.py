@@ -1041,6 +1041,13 @@ MUTATIONS = [
         "    if False:\n",
         ("docs/websockets.md",),
     ),
+    Mutation(
+        "a binary websocket message crashing the room's handler",
+        "snippets/websockets_room.py",
+        'text = message.get("text")',
+        'text = message["text"]',
+        ("docs/websockets.md",),
+    ),
 ]
 
 

@@ -23,8 +23,14 @@ from fastapi import (
 OUTBOX_SIZE = 32
 TOO_SLOW = "too slow: messages were dropped"
 POLICY_VIOLATION = status.WS_1008_POLICY_VIOLATION
+NOT_TEXT = "this room takes text messages only"
+UNSUPPORTED_DATA = status.WS_1003_UNSUPPORTED_DATA
 # How long a dropped member's close may wait for its socket to take it.
 CLOSE_TIMEOUT = 10.0
+
+
+class BinaryMessage(Exception):
+    """The client sent bytes, which this room does not take."""
 
 
 class Member:
@@ -49,9 +55,16 @@ class Member:
 
     async def receive_into(self, room: "Room") -> None:
         """Broadcast what the client sends; raises WebSocketDisconnect
-        when the client leaves."""
+        when the client leaves, and BinaryMessage when it sends bytes."""
         while True:
-            text = await self.websocket.receive_text()
+            message = await self.websocket.receive()
+            if message["type"] == "websocket.disconnect":
+                raise WebSocketDisconnect(
+                    message["code"], message.get("reason")
+                )
+            text = message.get("text")
+            if text is None:  # receive_text would raise KeyError
+                raise BinaryMessage
             room.broadcast(f"{self.name}: {text}")
             # Let the sending tasks run: uvicorn hands over every message
             # of a burst without waiting, and the outboxes would fill.
@@ -127,7 +140,8 @@ async def chat(
     room = rooms[room_name]
     member = Member(name, websocket)
     room.join(member)
-    left = False
+    # Why the server closes, unless the client leaves first.
+    closing: tuple[int, str] | None = (POLICY_VIOLATION, TOO_SLOW)
     try:
         async with asyncio.TaskGroup() as tasks:
             sending = tasks.create_task(member.send_queued())
@@ -136,15 +150,17 @@ async def chat(
             sending.cancel()
             receiving.cancel()
     except* WebSocketDisconnect:
-        left = True  # the client closed, or its connection was lost
+        closing = None  # the client closed, or its connection was lost
+    except* BinaryMessage:
+        closing = (UNSUPPORTED_DATA, NOT_TEXT)
     finally:
         room.leave(member)
         if not room.members:
             del rooms[room_name]
-    if not left:  # it fell behind: tell it why, if it still reads at all
+    if closing is not None:  # tell the client why, if it still reads at all
         with suppress(WebSocketDisconnect, TimeoutError):
             async with asyncio.timeout(CLOSE_TIMEOUT):
-                await websocket.close(POLICY_VIOLATION, TOO_SLOW)
+                await websocket.close(*closing)
 
 
 # --8<-- [end:endpoint]
