@@ -197,5 +197,10 @@ async def next_message(client: ClientConnection) -> str | None:
 
 
 def as_received(message: str | bytes) -> str:
-    text = message if isinstance(message, str) else message.decode("utf-8", "replace")
-    return f"{RECEIVED}{text}".rstrip(" ")
+    """A `<` line; a message the notation cannot show as it is (binary, or holding a
+    newline) becomes a line no page shows, which names the problem in the diff."""
+    if isinstance(message, bytes):
+        return f"{RECEIVED}(a binary message, which a conversation cannot show) {message!r}"
+    if "\n" in message:
+        return f"{RECEIVED}(a message with a newline, which a conversation cannot show) {message!r}"
+    return f"{RECEIVED}{message}".rstrip(" ")

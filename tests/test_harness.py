@@ -552,6 +552,22 @@ def test_an_app_that_raises_fails_a_conversation_that_went_as_shown(tmp_path: Pa
     assert "KeyError: 4" in report
 
 
+@pytest.mark.parametrize(
+    ("sending", "named"),
+    [
+        ("await websocket.send_text('two\\nlines')", "a message with a newline"),
+        ("await websocket.send_bytes(b'welcome')", "a binary message"),
+    ],
+)
+def test_a_message_the_notation_cannot_show_fails_naming_why(
+    tmp_path: Path, sending: str, named: str
+) -> None:
+    page = ROOM_APP.replace('await websocket.send_text("welcome")', sending)
+    with pytest.raises(SybilFailure) as failed:
+        run_page(tmp_path, page + CONVERSATION)
+    assert f"+< ({named}, which a conversation cannot show)" in failed.value.result
+
+
 def test_an_app_that_never_accepts_fails_the_conversation_instead_of_hanging(
     tmp_path: Path,
 ) -> None:
