@@ -643,17 +643,27 @@ async def send_over_a_socket(app: Any, request: Message) -> tuple[httpx.Response
 
 
 @asynccontextmanager
-async def served(app: Any) -> AsyncIterator[tuple[tuple[str, int], ErrorLog]]:
+async def served(
+    app: Any, shutdown_limit: int | None = None
+) -> AsyncIterator[tuple[tuple[str, int], ErrorLog]]:
     """`app` served by uvicorn on a free port of 127.0.0.1, its lifespan run by uvicorn, until
     the block ends; yields the address and the log of every error uvicorn logs meanwhile, which
-    holds all of them once the block has ended (stopping waits for the app to finish)."""
+    holds all of them once the block has ended (stopping waits for the app to finish, for at
+    most `shutdown_limit` seconds if given: on the virtual clock, leave it None, since the
+    clock may jump past it while background work after a response still runs)."""
     errors = ErrorLog()
     server_log = logging.getLogger("uvicorn.error")
     server_log.addHandler(errors)
     try:
         with socket.socket() as listening:
             listening.bind(("127.0.0.1", 0))
-            config = uvicorn.Config(app, lifespan="on", log_config=None, log_level="warning")
+            config = uvicorn.Config(
+                app,
+                lifespan="on",
+                log_config=None,
+                log_level="warning",
+                timeout_graceful_shutdown=shutdown_limit,
+            )
             server = uvicorn.Server(config)
             serving = asyncio.create_task(server.serve(sockets=[listening]))
             try:

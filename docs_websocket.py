@@ -42,6 +42,8 @@ REFUSED = re.compile(r"HTTP/1\.1 (?P<status>\d{3})(?: .*)?")
 #: clock, since on a virtual one a message still in the kernel when the loop idles would let
 #: the clock, and the wait, jump ahead. Only an app that does not send pays the wait.
 QUIET = 5.0
+#: How long one whole conversation may take, in real seconds, before it fails as hung.
+REPLAY_LIMIT = 60.0
 
 
 @dataclass(frozen=True)
@@ -105,7 +107,13 @@ def check(example: Example) -> str | None:
         return f"{conversation.place}: the page defines no `app` before this conversation"
     page: Page = example.namespace["__page__"]
     with asyncio.Runner() as runner:  # the real clock: see QUIET
-        transcript, errors = runner.run(replay(app, conversation))
+        try:
+            transcript, errors = runner.run(replay(app, conversation))
+        except TimeoutError:
+            return (
+                f"{conversation.place}: WEBSOCKET {conversation.path} hung: the app did not "
+                f"accept within {QUIET:g} s, or the conversation took over {REPLAY_LIMIT:g} s"
+            )
     shown = list(conversation.lines)
     if transcript == shown and not errors:
         return None
@@ -135,12 +143,14 @@ def check(example: Example) -> str | None:
 async def replay(app: Any, conversation: Conversation) -> tuple[list[str], list[str]]:
     """The conversation as it went with `app` under uvicorn, in the page's notation, and
     every error uvicorn logged meanwhile."""
-    async with served(app) as ((host, port), errors):
+    # A bound on the whole replay, on the real clock: an app that hangs fails the block.
+    # Stopping waits at most QUIET seconds for a handler that never ends.
+    async with asyncio.timeout(REPLAY_LIMIT), served(app, int(QUIET)) as ((host, port), errors):
         url = f"ws://{host}:{port}{conversation.path}"
         try:
-            # No proxy (the page's environment has none anyway), no keepalive pings, and no
-            # time limit on opening: the server's clock is virtual, and jumps when it idles.
-            client = await connect(url, proxy=None, open_timeout=None, ping_interval=None)
+            # No proxy (the page's environment has none anyway), no keepalive pings, and the
+            # handshake bounded like any message: an app that never accepts fails, not hangs.
+            client = await connect(url, proxy=None, open_timeout=QUIET, ping_interval=None)
         except InvalidStatus as refused:
             status = HTTPStatus(refused.response.status_code)
             transcript = [f"HTTP/1.1 {status.value} {status.phrase}"]
@@ -187,5 +197,10 @@ async def next_message(client: ClientConnection) -> str | None:
 
 
 def as_received(message: str | bytes) -> str:
-    text = message if isinstance(message, str) else message.decode("utf-8", "replace")
-    return f"{RECEIVED}{text}".rstrip(" ")
+    """A `<` line; a message the notation cannot show as it is (binary, or holding a
+    newline) becomes a line no page shows, which names the problem in the diff."""
+    if isinstance(message, bytes):
+        return f"{RECEIVED}(a binary message, which a conversation cannot show) {message!r}"
+    if "\n" in message:
+        return f"{RECEIVED}(a message with a newline, which a conversation cannot show) {message!r}"
+    return f"{RECEIVED}{message}".rstrip(" ")

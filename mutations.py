@@ -1027,6 +1027,27 @@ MUTATIONS = [
         "asyncio.timeout(None)",
         ("docs/websockets.md",),
     ),
+    Mutation(
+        "a websocket burst broadcast without letting the members' senders run",
+        "snippets/websockets_room.py",
+        "            await asyncio.sleep(0)\n",
+        "",
+        ("docs/websockets.md",),
+    ),
+    Mutation(
+        "a websocket handshake from a foreign origin let in",
+        "snippets/websockets_room.py",
+        "    if origin is not None and origin not in ALLOWED_ORIGINS:\n",
+        "    if False:\n",
+        ("docs/websockets.md",),
+    ),
+    Mutation(
+        "a binary websocket message crashing the room's handler",
+        "snippets/websockets_room.py",
+        'text = message.get("text")',
+        'text = message["text"]',
+        ("docs/websockets.md",),
+    ),
 ]
 
 
@@ -1105,11 +1126,18 @@ def main(only: str = "") -> int:
                 return 1
             target.write_text(text.replace(mutation.old, mutation.new), encoding="utf-8")
             started = time.perf_counter()
-            run = pytest(copy, mutation.tests)
+            try:
+                run = pytest(copy, mutation.tests)
+            except subprocess.TimeoutExpired:
+                # The mutant hung its tests: they did not pass, so it is caught, and said so.
+                verdict, failure = "caught (hung: pytest timed out)", "-"
+                caught += 1
+            else:
+                returncode = run.returncode
+                verdict = "caught" if returncode in (1, 2) else f"SURVIVED (exit {returncode})"
+                caught += returncode in (1, 2)
+                failure = first_failure(run.stdout) if returncode else "-"
             seconds = time.perf_counter() - started
-            verdict = "caught" if run.returncode in (1, 2) else f"SURVIVED (exit {run.returncode})"
-            caught += run.returncode in (1, 2)
-            failure = first_failure(run.stdout) if run.returncode else "-"
             rows.append((mutation.name, mutation.path, verdict, failure, f"{seconds:.1f}"))
             shutil.rmtree(copy)
 

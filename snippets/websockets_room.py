@@ -12,6 +12,7 @@ from typing import Annotated, TypedDict
 from fastapi import (
     Depends,
     FastAPI,
+    Header,
     WebSocket,
     WebSocketDisconnect,
     WebSocketException,
@@ -22,8 +23,14 @@ from fastapi import (
 OUTBOX_SIZE = 32
 TOO_SLOW = "too slow: messages were dropped"
 POLICY_VIOLATION = status.WS_1008_POLICY_VIOLATION
+NOT_TEXT = "this room takes text messages only"
+UNSUPPORTED_DATA = status.WS_1003_UNSUPPORTED_DATA
 # How long a dropped member's close may wait for its socket to take it.
 CLOSE_TIMEOUT = 10.0
+
+
+class BinaryMessage(Exception):
+    """The client sent bytes, which this room does not take."""
 
 
 class Member:
@@ -48,10 +55,20 @@ class Member:
 
     async def receive_into(self, room: "Room") -> None:
         """Broadcast what the client sends; raises WebSocketDisconnect
-        when the client leaves."""
+        when the client leaves, and BinaryMessage when it sends bytes."""
         while True:
-            text = await self.websocket.receive_text()
+            message = await self.websocket.receive()
+            if message["type"] == "websocket.disconnect":
+                raise WebSocketDisconnect(
+                    message["code"], message.get("reason")
+                )
+            text = message.get("text")
+            if text is None:  # receive_text would raise KeyError
+                raise BinaryMessage
             room.broadcast(f"{self.name}: {text}")
+            # Let the sending tasks run: uvicorn hands over every message
+            # of a burst without waiting, and the outboxes would fill.
+            await asyncio.sleep(0)
 
 
 class Room:
@@ -75,13 +92,21 @@ class Room:
 
 
 # --8<-- [start:auth]
-# A stand-in for your real check, such as a session or a signed token.
+# A stand-in for your real check, such as a short-lived, single-use ticket.
 TOKENS = {"alice-token": "alice", "bob-token": "bob", "carol-token": "carol"}
+# The sites whose pages may open the room. A browser sends the page's
+# origin with every handshake, and CORS does not apply to WebSockets.
+ALLOWED_ORIGINS = {"https://chat.example.com"}
 
 
-async def member_name(token: str) -> str:
+async def member_name(
+    token: str, origin: Annotated[str | None, Header()] = None
+) -> str:
     """The name behind the `token` query parameter. Raised before
     `accept`, WebSocketException refuses the handshake itself."""
+    # A client outside a browser sends no Origin (and could send any).
+    if origin is not None and origin not in ALLOWED_ORIGINS:
+        raise WebSocketException(POLICY_VIOLATION, reason="foreign origin")
     name = TOKENS.get(token)
     if name is None:
         raise WebSocketException(POLICY_VIOLATION, reason="unknown token")
@@ -115,7 +140,8 @@ async def chat(
     room = rooms[room_name]
     member = Member(name, websocket)
     room.join(member)
-    left = False
+    # Why the server closes, unless the client leaves first.
+    closing: tuple[int, str] | None = (POLICY_VIOLATION, TOO_SLOW)
     try:
         async with asyncio.TaskGroup() as tasks:
             sending = tasks.create_task(member.send_queued())
@@ -124,15 +150,17 @@ async def chat(
             sending.cancel()
             receiving.cancel()
     except* WebSocketDisconnect:
-        left = True  # the client closed, or its connection was lost
+        closing = None  # the client closed, or its connection was lost
+    except* BinaryMessage:
+        closing = (UNSUPPORTED_DATA, NOT_TEXT)
     finally:
         room.leave(member)
         if not room.members:
             del rooms[room_name]
-    if not left:  # it fell behind: tell it why, if it still reads at all
+    if closing is not None:  # tell the client why, if it still reads at all
         with suppress(WebSocketDisconnect, TimeoutError):
             async with asyncio.timeout(CLOSE_TIMEOUT):
-                await websocket.close(POLICY_VIOLATION, TOO_SLOW)
+                await websocket.close(*closing)
 
 
 # --8<-- [end:endpoint]

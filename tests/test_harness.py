@@ -553,6 +553,33 @@ def test_an_app_that_raises_fails_a_conversation_that_went_as_shown(tmp_path: Pa
 
 
 @pytest.mark.parametrize(
+    ("sending", "named"),
+    [
+        ("await websocket.send_text('two\\nlines')", "a message with a newline"),
+        ("await websocket.send_bytes(b'welcome')", "a binary message"),
+    ],
+)
+def test_a_message_the_notation_cannot_show_fails_naming_why(
+    tmp_path: Path, sending: str, named: str
+) -> None:
+    page = ROOM_APP.replace('await websocket.send_text("welcome")', sending)
+    with pytest.raises(SybilFailure) as failed:
+        run_page(tmp_path, page + CONVERSATION)
+    assert f"+< ({named}, which a conversation cannot show)" in failed.value.result
+
+
+def test_an_app_that_never_accepts_fails_the_conversation_instead_of_hanging(
+    tmp_path: Path,
+) -> None:
+    hanging = ROOM_APP.replace("from fastapi", "import asyncio\nfrom fastapi").replace(
+        "    await websocket.accept()\n", "    await asyncio.Event().wait()\n"
+    )
+    with pytest.raises(SybilFailure) as failed:
+        run_page(tmp_path, hanging + CONVERSATION)
+    assert "WEBSOCKET /echo?token=secret hung: the app did not accept" in failed.value.result
+
+
+@pytest.mark.parametrize(
     ("block", "complaint"),
     [
         ("GET /echo HTTP/1.1\n< welcome", "starts with the path it opens, 'WEBSOCKET /path?query'"),
