@@ -4,6 +4,7 @@ import json
 import os
 import re
 import shutil
+import socket
 import subprocess
 import tempfile
 import traceback
@@ -688,8 +689,10 @@ import time
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from docs_postgres import admin_url
+
 url = os.environ["DATABASE_URL"]
-engine = create_async_engine(url)
+engine = create_async_engine(admin_url(url))  # the app's role may not delete
 async with engine.connect() as connection:
     count = (await connection.execute(text("SELECT count(*) FROM users"))).scalar_one()
     posts = (await connection.execute(text("SELECT count(*) FROM posts"))).scalar_one()
@@ -722,7 +725,7 @@ def test_a_postgresql_page_gets_a_fresh_database_and_the_real_clock(tmp_path: Pa
     before = os.environ.get("DATABASE_URL")
     first = run_page(tmp_path / "first", POSTGRES_PAGE)
     second = run_page(tmp_path / "second", POSTGRES_PAGE)
-    assert first["url"].startswith("postgresql+asyncpg://app@127.0.0.1:")
+    assert first["url"].startswith("postgresql+asyncpg://users_api@127.0.0.1:")
     assert first["url"] != second["url"]
     assert first["count"] == second["count"] == 10
     assert first["posts"] == second["posts"] == 5
@@ -730,6 +733,36 @@ def test_a_postgresql_page_gets_a_fresh_database_and_the_real_clock(tmp_path: Pa
     assert first["real_waited"] >= 0.05
     assert first["loop_waited"] >= 0.05
     assert os.environ.get("DATABASE_URL") == before
+
+
+def test_a_failed_postgresql_start_up_stops_the_server_and_says_why(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if not (docs_postgres.BIN / "initdb").exists():
+        pytest.skip("no PostgreSQL server binaries")
+    ports: list[int] = []
+    free_port = docs_postgres.free_port
+
+    def recorded_port() -> int:
+        ports.append(free_port())
+        return ports[-1]
+
+    bad_seed = tmp_path / "bad.sql"
+    bad_seed.write_text("CREATE TABLE broken (;\n", encoding="utf-8")
+    monkeypatch.setattr(docs_postgres, "free_port", recorded_port)
+    monkeypatch.setattr(docs_postgres, "SEED_SQL", bad_seed)
+    monkeypatch.setattr(docs_postgres, "PREFIX", "docs-postgres-failing-")
+    with pytest.raises(docs_postgres.NoServer) as failed:
+        docs_postgres.start_cluster()
+    message = str(failed.value)
+    assert "syntax error" in message  # what psql said
+    assert "the server's log ended with:" in message
+    assert "database system is ready to accept connections" in message
+    # The server it had started is stopped, and its directory gone.
+    assert len(ports) == 1
+    with pytest.raises(ConnectionRefusedError):
+        socket.create_connection(("127.0.0.1", ports[0]), timeout=5).close()
+    assert not list(Path(tempfile.gettempdir()).glob("docs-postgres-failing-*"))
 
 
 @pytest.fixture
