@@ -91,9 +91,7 @@ class Cluster:
     directory: Path
     port: int
 
-    def url(
-        self, database: str, driver: str = "postgresql+asyncpg", user: str = APP_USER
-    ) -> str:
+    def url(self, database: str, driver: str = "postgresql+asyncpg", user: str = APP_USER) -> str:
         return f"{driver}://{user}@127.0.0.1:{self.port}/{database}"
 
     def psql(self, *arguments: str, database: str = "postgres") -> str:
