@@ -1,9 +1,11 @@
 """The harness itself: each behaviour the pages rely on, shown on small pages of its own."""
 
+import contextlib
 import json
 import os
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -747,22 +749,38 @@ def test_a_failed_postgresql_start_up_stops_the_server_and_says_why(
         ports.append(free_port())
         return ports[-1]
 
+    servers: list[int] = []  # the postmaster's pid, to stop it if the code did not
+    pg_ctl = docs_postgres.Cluster.pg_ctl
+
+    def recorded_pg_ctl(cluster: docs_postgres.Cluster, action: str, *options: str) -> None:
+        pg_ctl(cluster, action, *options)
+        if action == "start":
+            pid = (cluster.directory / "data" / "postmaster.pid").read_text().split()[0]
+            servers.append(int(pid))
+
     bad_seed = tmp_path / "bad.sql"
     bad_seed.write_text("CREATE TABLE broken (;\n", encoding="utf-8")
     monkeypatch.setattr(docs_postgres, "free_port", recorded_port)
+    monkeypatch.setattr(docs_postgres.Cluster, "pg_ctl", recorded_pg_ctl)
     monkeypatch.setattr(docs_postgres, "SEED_SQL", bad_seed)
     monkeypatch.setattr(docs_postgres, "PREFIX", "docs-postgres-failing-")
-    with pytest.raises(docs_postgres.NoServer) as failed:
-        docs_postgres.start_cluster()
-    message = str(failed.value)
-    assert "syntax error" in message  # what psql said
-    assert "the server's log ended with:" in message
-    assert "database system is ready to accept connections" in message
-    # The server it had started is stopped, and its directory gone.
-    assert len(ports) == 1
-    with pytest.raises(ConnectionRefusedError):
-        socket.create_connection(("127.0.0.1", ports[0]), timeout=5).close()
-    assert not list(Path(tempfile.gettempdir()).glob("docs-postgres-failing-*"))
+    try:
+        with pytest.raises(docs_postgres.NoServer) as failed:
+            docs_postgres.start_cluster()
+        message = str(failed.value)
+        assert "syntax error" in message  # what psql said
+        assert "the server's log ended with:" in message
+        assert "database system is ready to accept connections" in message
+        # The server it had started is stopped, and its directory gone.
+        assert len(ports) == len(servers) == 1
+        with pytest.raises(ConnectionRefusedError):
+            socket.create_connection(("127.0.0.1", ports[0]), timeout=5).close()
+        assert not list(Path(tempfile.gettempdir()).glob("docs-postgres-failing-*"))
+    finally:  # under a mutant, a server left running is stopped here (SIGQUIT: at once)
+        for pid in servers:
+            with contextlib.suppress(OSError):
+                socket.create_connection(("127.0.0.1", ports[0]), timeout=5).close()
+                os.kill(pid, signal.SIGQUIT)
 
 
 @pytest.fixture
