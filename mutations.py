@@ -1013,6 +1013,13 @@ MUTATIONS = [
         ("tests/test_harness.py::test_a_failed_postgresql_start_up_stops_the_server_and_says_why",),
     ),
     Mutation(
+        "PostgreSQL: users' data in the logged errors",
+        "snippets/users_postgres.py",
+        "hide_parameters=True,",
+        "hide_parameters=False,",
+        ("docs/postgres.md",),
+    ),
+    Mutation(
         "PostgreSQL: a failed start-up's message without the server's log",
         "docs_postgres.py",
         "        if isinstance(error, NoServer) and log:\n",
