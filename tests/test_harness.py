@@ -737,6 +737,20 @@ def test_a_postgresql_page_gets_a_fresh_database_and_the_real_clock(tmp_path: Pa
     assert os.environ.get("DATABASE_URL") == before
 
 
+def test_the_postgresql_server_outlives_a_killed_worker_so_the_next_run_stops_it() -> None:
+    """docs_postgres's docstring: pg_ctl starts the server in a session of its own, so a
+    signal to the worker's process group does not reach it; stop_orphans is what does."""
+    try:
+        cluster = docs_postgres.cluster()
+    except docs_postgres.NoServer as error:
+        if docs_postgres.required():
+            pytest.fail(f"no PostgreSQL server: {error} (REQUIRE_POSTGRES is set)")
+        pytest.skip(f"no PostgreSQL server: {error}")
+    postmaster = int((cluster.directory / "data" / "postmaster.pid").read_text().split()[0])
+    assert os.getsid(postmaster) != os.getsid(0)
+    assert os.getpgid(postmaster) != os.getpgid(0)
+
+
 def test_a_failed_postgresql_start_up_stops_the_server_and_says_why(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
