@@ -2,7 +2,9 @@
 
 One job: start a cluster in a temporary directory the first time a page asks, hand each page a
 fresh database copied from a template seeded with `snippets/users_db.sql` (the same SQL as
-SQLite's), and stop the cluster and remove its directory when the pytest process ends.
+SQLite's), and stop the cluster and remove its directory when the pytest process ends. The
+pages' apps connect as `users_api`, which may only read the tables; `admin_url` gives the
+superuser's URL, for what an app's role may not do.
 
 Each pytest-xdist worker starts its own cluster, on a free port of 127.0.0.1, and only if one of
 its pages needs it. Sharing one cluster between workers would need a lock file, an owner that
