@@ -2,12 +2,15 @@
 
 One job: start a cluster in a temporary directory the first time a page asks, hand each page a
 fresh database copied from a template seeded with `snippets/users_db.sql` (the same SQL as
-SQLite's), and stop the cluster and remove its directory when the pytest process ends.
+SQLite's), and stop the cluster and remove its directory when the pytest process ends. The
+pages' apps connect as `users_api`, which may only read the tables; `admin_url` gives the
+superuser's URL, for what an app's role may not do.
 
 Each pytest-xdist worker starts its own cluster, on a free port of 127.0.0.1, and only if one of
 its pages needs it. Sharing one cluster between workers would need a lock file, an owner that
 stops it last, and cleanup after a crashed worker; a cluster of its own costs a worker about a
-second, and a crash takes its cluster's process group with it at worst (`stop` runs at exit).
+second. `stop` runs at exit; a worker that is killed runs no exit handler, and its server, which
+`pg_ctl` starts in a session of its own, outlives it: the next run's `stop_orphans` stops it.
 
 PostgreSQL refuses to run as root, and CI runs as root (inside `unshare --map-root-user`, where
 the effective uid is 0 too). No user account is needed: as root, the server's commands run in a
@@ -32,7 +35,10 @@ ROOT = Path(__file__).resolve().parent
 SEED_SQL = ROOT / "snippets" / "users_db.sql"
 #: Debian's PostgreSQL 15 server binaries (the `postgresql-15` package); POSTGRES_BIN overrides.
 BIN = Path(os.environ.get("POSTGRES_BIN", "/usr/lib/postgresql/15/bin"))
-USER = "app"  # the cluster's superuser; trust authentication, on loopback only
+USER = "app"  # the cluster's superuser, for administration; trust auth, loopback only
+#: The role the pages' apps connect as: a login that may read the tables and nothing more, like
+#: an app's own role in production (a superuser could also take the reserved connections).
+APP_USER = "users_api"
 TEMPLATE = "seeded"
 #: A small limit, so that a page can show what exceeding it does without opening 100 backends.
 MAX_CONNECTIONS = 20
@@ -87,8 +93,8 @@ class Cluster:
     directory: Path
     port: int
 
-    def url(self, database: str, driver: str = "postgresql+asyncpg") -> str:
-        return f"{driver}://{USER}@127.0.0.1:{self.port}/{database}"
+    def url(self, database: str, driver: str = "postgresql+asyncpg", user: str = APP_USER) -> str:
+        return f"{driver}://{user}@127.0.0.1:{self.port}/{database}"
 
     def psql(self, *arguments: str, database: str = "postgres") -> str:
         """Run psql as the superuser (`-c SQL` or `-f FILE`); stop at the first error."""
@@ -100,8 +106,10 @@ class Cluster:
         run(server_command("pg_ctl", "-D", str(self.directory / "data"), *options, action))
 
     def stop(self) -> None:
+        """Stop the server, if it runs, and remove the directory in any case."""
         try:
-            self.pg_ctl("stop", "-m", "immediate", "-w")
+            with contextlib.suppress(NoServer):  # not running, or never started
+                self.pg_ctl("stop", "-m", "immediate", "-w")
         finally:
             shutil.rmtree(self.directory, ignore_errors=True)
 
@@ -131,10 +139,26 @@ def start_cluster() -> Cluster:
                     raise
         cluster.psql("-c", f"CREATE DATABASE {TEMPLATE}")
         cluster.psql("-f", str(SEED_SQL), database=TEMPLATE)
+        cluster.psql("-c", f"CREATE ROLE {APP_USER} LOGIN")
+        grant = f"GRANT SELECT ON ALL TABLES IN SCHEMA public TO {APP_USER}"
+        cluster.psql("-c", grant, database=TEMPLATE)  # copied with the template
         return cluster
-    except BaseException:
-        shutil.rmtree(directory, ignore_errors=True)
+    except BaseException as error:
+        # A server started before the failure (or Ctrl-C) is stopped, not left running; what
+        # its log said goes into the message before the directory goes.
+        log = tail(directory / "log")
+        Cluster(directory, 0).stop()
+        if isinstance(error, NoServer) and log:
+            raise NoServer(f"{error}\nthe server's log ended with:\n{log}") from error
         raise
+
+
+def tail(path: Path, lines: int = 20) -> str:
+    """The last lines of a file, or nothing if it cannot be read."""
+    try:
+        return "\n".join(path.read_text(encoding="utf-8").splitlines()[-lines:])
+    except OSError:
+        return ""
 
 
 PREFIX = "docs-postgres-"
@@ -148,8 +172,7 @@ def stop_orphans() -> None:
             owner = int((directory / "owner").read_text(encoding="utf-8"))
             os.kill(owner, 0)  # raises if no such process
         except ProcessLookupError:
-            with contextlib.suppress(NoServer):
-                Cluster(directory, 0).stop()
+            Cluster(directory, 0).stop()
         except (OSError, ValueError):  # not ours to judge: unreadable, or being written
             continue
 
@@ -173,6 +196,11 @@ def fresh_database() -> str:
     name = f"page_{next(_databases)}"
     server.psql("-c", f"CREATE DATABASE {name} TEMPLATE {TEMPLATE}")
     return server.url(name)
+
+
+def admin_url(url: str) -> str:
+    """The same database's URL, as the superuser: for what the app's role may not do."""
+    return url.replace(f"://{APP_USER}@", f"://{USER}@", 1)
 
 
 def stop() -> None:

@@ -983,6 +983,49 @@ MUTATIONS = [
         "    if False:\n        pytest.fail(",
         ("tests/test_harness.py::test_without_a_server_a_postgresql_page_fails_where_required",),
     ),
+    Mutation(
+        "PostgreSQL: a misspelt query taken for an outage, a 503 instead of a 500",
+        "snippets/users_postgres.py",
+        "    if not is_an_outage(error):\n        raise error\n",
+        "",
+        ("docs/postgres.md",),
+    ),
+    Mutation(
+        "PostgreSQL: the pages' apps connecting as the superuser",
+        "docs_postgres.py",
+        "user: str = APP_USER",
+        "user: str = USER",
+        ("docs/postgres.md",),
+    ),
+    Mutation(
+        "PostgreSQL: a failed start-up removing the directory of a server left running",
+        "docs_postgres.py",
+        '        log = tail(directory / "log")\n        Cluster(directory, 0).stop()\n',
+        '        log = tail(directory / "log")\n'
+        "        shutil.rmtree(directory, ignore_errors=True)\n",
+        ("tests/test_harness.py::test_a_failed_postgresql_start_up_stops_the_server_and_says_why",),
+    ),
+    Mutation(
+        "PostgreSQL: Cluster.stop removing the directory only, the server still running",
+        "docs_postgres.py",
+        'self.pg_ctl("stop", "-m", "immediate", "-w")',
+        "pass",
+        ("tests/test_harness.py::test_a_failed_postgresql_start_up_stops_the_server_and_says_why",),
+    ),
+    Mutation(
+        "PostgreSQL: users' data in the logged errors",
+        "snippets/users_postgres.py",
+        "hide_parameters=True,",
+        "hide_parameters=False,",
+        ("docs/postgres.md",),
+    ),
+    Mutation(
+        "PostgreSQL: a failed start-up's message without the server's log",
+        "docs_postgres.py",
+        "        if isinstance(error, NoServer) and log:\n",
+        "        if False:\n",
+        ("tests/test_harness.py::test_a_failed_postgresql_start_up_stops_the_server_and_says_why",),
+    ),
     # WebSockets: the engine's conversations, and the room's claims.
     Mutation(
         "the engine passing a websocket conversation that went differently",

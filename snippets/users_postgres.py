@@ -76,6 +76,7 @@ async def lifespan(
         max_overflow=pool.max_overflow,
         pool_timeout=pool.timeout,
         pool_pre_ping=True,  # test a pooled connection before handing it out
+        hide_parameters=True,  # errors and logs show no user's data
         connect_args={
             "timeout": pool.connect_timeout,
             # Set on every new connection, by the server.

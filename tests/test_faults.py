@@ -483,7 +483,8 @@ async def postgres_fault(
         if request.param == "pool exhausted":
             monkeypatch.setenv("DB_POOL_SIZE", "1")
             monkeypatch.setenv("DB_POOL_TIMEOUT", "0.05")
-        locker = create_async_engine(postgres_url, poolclass=NullPool)
+        admin = docs_postgres.admin_url(postgres_url)  # the app's role may only read
+        locker = create_async_engine(admin, poolclass=NullPool)
         async with locker.connect() as connection:  # rolled back as it closes
             await connection.execute(text("LOCK TABLE users IN ACCESS EXCLUSIVE MODE"))
             yield request.param

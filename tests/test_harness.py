@@ -1,9 +1,12 @@
 """The harness itself: each behaviour the pages rely on, shown on small pages of its own."""
 
+import contextlib
 import json
 import os
 import re
 import shutil
+import signal
+import socket
 import subprocess
 import tempfile
 import traceback
@@ -715,8 +718,10 @@ import time
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from docs_postgres import admin_url
+
 url = os.environ["DATABASE_URL"]
-engine = create_async_engine(url)
+engine = create_async_engine(admin_url(url))  # the app's role may not delete
 async with engine.connect() as connection:
     count = (await connection.execute(text("SELECT count(*) FROM users"))).scalar_one()
     posts = (await connection.execute(text("SELECT count(*) FROM posts"))).scalar_one()
@@ -749,7 +754,7 @@ def test_a_postgresql_page_gets_a_fresh_database_and_the_real_clock(tmp_path: Pa
     before = os.environ.get("DATABASE_URL")
     first = run_page(tmp_path / "first", POSTGRES_PAGE)
     second = run_page(tmp_path / "second", POSTGRES_PAGE)
-    assert first["url"].startswith("postgresql+asyncpg://app@127.0.0.1:")
+    assert first["url"].startswith("postgresql+asyncpg://users_api@127.0.0.1:")
     assert first["url"] != second["url"]
     assert first["count"] == second["count"] == 10
     assert first["posts"] == second["posts"] == 5
@@ -757,6 +762,66 @@ def test_a_postgresql_page_gets_a_fresh_database_and_the_real_clock(tmp_path: Pa
     assert first["real_waited"] >= 0.05
     assert first["loop_waited"] >= 0.05
     assert os.environ.get("DATABASE_URL") == before
+
+
+def test_the_postgresql_server_outlives_a_killed_worker_so_the_next_run_stops_it() -> None:
+    """docs_postgres's docstring: pg_ctl starts the server in a session of its own, so a
+    signal to the worker's process group does not reach it; stop_orphans is what does."""
+    try:
+        cluster = docs_postgres.cluster()
+    except docs_postgres.NoServer as error:
+        if docs_postgres.required():
+            pytest.fail(f"no PostgreSQL server: {error} (REQUIRE_POSTGRES is set)")
+        pytest.skip(f"no PostgreSQL server: {error}")
+    postmaster = int((cluster.directory / "data" / "postmaster.pid").read_text().split()[0])
+    assert os.getsid(postmaster) != os.getsid(0)
+    assert os.getpgid(postmaster) != os.getpgid(0)
+
+
+def test_a_failed_postgresql_start_up_stops_the_server_and_says_why(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if not (docs_postgres.BIN / "initdb").exists():
+        pytest.skip("no PostgreSQL server binaries")
+    ports: list[int] = []
+    free_port = docs_postgres.free_port
+
+    def recorded_port() -> int:
+        ports.append(free_port())
+        return ports[-1]
+
+    servers: list[int] = []  # the postmaster's pid, to stop it if the code did not
+    pg_ctl = docs_postgres.Cluster.pg_ctl
+
+    def recorded_pg_ctl(cluster: docs_postgres.Cluster, action: str, *options: str) -> None:
+        pg_ctl(cluster, action, *options)
+        if action == "start":
+            pid = (cluster.directory / "data" / "postmaster.pid").read_text().split()[0]
+            servers.append(int(pid))
+
+    bad_seed = tmp_path / "bad.sql"
+    bad_seed.write_text("CREATE TABLE broken (;\n", encoding="utf-8")
+    monkeypatch.setattr(docs_postgres, "free_port", recorded_port)
+    monkeypatch.setattr(docs_postgres.Cluster, "pg_ctl", recorded_pg_ctl)
+    monkeypatch.setattr(docs_postgres, "SEED_SQL", bad_seed)
+    monkeypatch.setattr(docs_postgres, "PREFIX", "docs-postgres-failing-")
+    try:
+        with pytest.raises(docs_postgres.NoServer) as failed:
+            docs_postgres.start_cluster()
+        message = str(failed.value)
+        assert "syntax error" in message  # what psql said
+        assert "the server's log ended with:" in message
+        assert "database system is ready to accept connections" in message
+        # The server it had started is stopped, and its directory gone.
+        assert len(ports) == len(servers) == 1
+        with pytest.raises(ConnectionRefusedError):
+            socket.create_connection(("127.0.0.1", ports[0]), timeout=5).close()
+        assert not list(Path(tempfile.gettempdir()).glob("docs-postgres-failing-*"))
+    finally:  # under a mutant, a server left running is stopped here (SIGQUIT: at once)
+        for pid in servers:
+            with contextlib.suppress(OSError):
+                socket.create_connection(("127.0.0.1", ports[0]), timeout=5).close()
+                os.kill(pid, signal.SIGQUIT)
 
 
 @pytest.fixture
