@@ -39,15 +39,21 @@ def database_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
 
 
 @pytest.fixture
-def postgres_url(monkeypatch: pytest.MonkeyPatch) -> str:
-    """A fresh PostgreSQL database seeded like SQLite's, handed over through DATABASE_URL;
-    the test skips where no server can start, and fails instead under REQUIRE_POSTGRES."""
+def postgres_cluster() -> docs_postgres.Cluster:
+    """This process's PostgreSQL cluster; the test skips where no server can start, and
+    fails instead under REQUIRE_POSTGRES."""
     try:
-        url = docs_postgres.fresh_database()
+        return docs_postgres.cluster()
     except docs_postgres.NoServer as error:
         if docs_postgres.required():
             pytest.fail(f"no PostgreSQL server: {error} (REQUIRE_POSTGRES is set)")
         pytest.skip(f"no PostgreSQL server: {error}")
+
+
+@pytest.fixture
+def postgres_url(postgres_cluster: docs_postgres.Cluster, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A fresh PostgreSQL database seeded like SQLite's, handed over through DATABASE_URL."""
+    url = docs_postgres.fresh_database()
     monkeypatch.setenv("DATABASE_URL", url)
     return url
 

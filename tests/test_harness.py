@@ -744,13 +744,9 @@ def test_the_front_matter_names_the_pages_database() -> None:
         database_of("---\ndatabase: mysql\n---\n")
 
 
-def test_a_postgresql_page_gets_a_fresh_database_and_the_real_clock(tmp_path: Path) -> None:
-    try:
-        docs_postgres.cluster()
-    except docs_postgres.NoServer as error:
-        if docs_postgres.required():
-            pytest.fail(f"no PostgreSQL server: {error} (REQUIRE_POSTGRES is set)")
-        pytest.skip(f"no PostgreSQL server: {error}")
+def test_a_postgresql_page_gets_a_fresh_database_and_the_real_clock(
+    tmp_path: Path, postgres_cluster: docs_postgres.Cluster
+) -> None:
     before = os.environ.get("DATABASE_URL")
     first = run_page(tmp_path / "first", POSTGRES_PAGE)
     second = run_page(tmp_path / "second", POSTGRES_PAGE)
@@ -764,16 +760,14 @@ def test_a_postgresql_page_gets_a_fresh_database_and_the_real_clock(tmp_path: Pa
     assert os.environ.get("DATABASE_URL") == before
 
 
-def test_the_postgresql_server_outlives_a_killed_worker_so_the_next_run_stops_it() -> None:
+def test_the_postgresql_server_outlives_a_killed_worker_so_the_next_run_stops_it(
+    postgres_cluster: docs_postgres.Cluster,
+) -> None:
     """docs_postgres's docstring: pg_ctl starts the server in a session of its own, so a
     signal to the worker's process group does not reach it; stop_orphans is what does."""
-    try:
-        cluster = docs_postgres.cluster()
-    except docs_postgres.NoServer as error:
-        if docs_postgres.required():
-            pytest.fail(f"no PostgreSQL server: {error} (REQUIRE_POSTGRES is set)")
-        pytest.skip(f"no PostgreSQL server: {error}")
-    postmaster = int((cluster.directory / "data" / "postmaster.pid").read_text().split()[0])
+    postmaster = int(
+        (postgres_cluster.directory / "data" / "postmaster.pid").read_text().split()[0]
+    )
     assert os.getsid(postmaster) != os.getsid(0)
     assert os.getpgid(postmaster) != os.getpgid(0)
 
