@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import (
-    Depends,
     FastAPI,
     HTTPException,
     Path,
@@ -27,7 +26,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-from users_sqlalchemy import NOT_FOUND, UNAVAILABLE, User, UserRow
+from users_sqlalchemy import NOT_FOUND, UNAVAILABLE, Session, User, UserRow
 
 DEFAULT_DATABASE_URL = "postgresql+asyncpg://app@127.0.0.1:5432/app"
 
@@ -91,15 +90,6 @@ async def lifespan(
     finally:
         await engine.dispose()
 
-
-async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
-    """One session per request, its connection back in the pool after."""
-    sessions: async_sessionmaker[AsyncSession] = request.state.sessions
-    async with sessions() as session:
-        yield session
-
-
-Session = Annotated[AsyncSession, Depends(get_session)]
 
 app = FastAPI(lifespan=lifespan)
 # --8<-- [end:engine]
