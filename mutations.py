@@ -1091,6 +1091,13 @@ MUTATIONS = [
         'text = message["text"]',
         ("docs/websockets.md",),
     ),
+    Mutation(
+        "a superuser connection tried once, though the slot it needs is still being freed",
+        "docs/postgres.md",
+        "deadline = time.perf_counter() + patience",
+        "deadline = time.perf_counter()",
+        ("docs/postgres.md",),
+    ),
 ]
 
 
