@@ -522,11 +522,13 @@ def merged(published: dict[str, Any], measured: dict[str, Any]) -> dict[str, Any
             kept + measured[key], key=lambda r: (list(KINDS).index(r["kind"]), r["requests"])
         )
 
+    apart = sorted({*published.get("measured_apart", []), *kinds}, key=list(KINDS).index)
     return {
         **published,
         "machine": measured["machine"],
         "results": rows("results"),
         "skipped": rows("skipped"),
+        "measured_apart": apart,  # in later runs than the rest, so the page can say so
     }
 
 

@@ -5,6 +5,7 @@ is taken); it asserts no times, which belong to the published figures, not to a 
 
 import json
 import re
+from itertools import compress
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,7 @@ from benchmarks import (
     corpus_table,
     free_port,
     merged,
+    proc_status,
     process_tree,
     run,
     server,
@@ -52,8 +54,13 @@ def test_the_worker_kinds_run_one_process_and_a_supervisor_of_two() -> None:
     with server({}, free_port(), KINDS["async sleep, --workers 2"].options) as pid:
         tree = process_tree(pid)
         commands = [Path(f"/proc/{each}/cmdline").read_bytes() for each in tree]
+        threads = [proc_status(each, "Threads") for each in tree]
     assert b"uvicorn" in commands[0]
-    assert sum(b"spawn_main" in command for command in commands) == 2
+    workers = [b"spawn_main" in command for command in commands]
+    tracker = [b"resource_tracker" in command for command in commands]
+    assert (sum(workers), sum(tracker), len(tree)) == (2, 1, 4)
+    # Threads: the supervisor's one; each worker's loop and health check; the tracker's one.
+    assert [threads[0], *compress(threads, workers), *compress(threads, tracker)] == [1, 2, 2, 1]
 
 
 def test_a_subset_of_kinds_is_merged_into_the_published_results() -> None:
@@ -69,6 +76,7 @@ def test_a_subset_of_kinds_is_merged_into_the_published_results() -> None:
         (r["kind"] for r in report["results"]), key=list(KINDS).index
     )
     assert report["corpus"] == PUBLISHED["corpus"]
+    assert row["kind"] in report["measured_apart"]
     with pytest.raises(SystemExit):
         merged(PUBLISHED, {**measured, "sleep_seconds": 0.1})
 
