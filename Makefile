@@ -83,7 +83,7 @@ lint: $(SETUP) ## ruff and mypy over the code, ruff over the pages' Python block
 update-docs: $(SETUP) ## rewrite every shown response and conversation that differs from what the app sends
 	DOCS_UPDATE=1 $(BIN)/python -m pytest docs -q
 
-bench: $(SETUP) ## measure the endpoints under uvicorn; rewrite the Benchmarks page's data
+bench: $(SETUP) ## measure the endpoints under uvicorn; rewrite the Benchmarks page's data (benchmarks.py --kinds NAME... measures a few)
 	$(BIN)/python benchmarks.py
 
 bench-hostile: $(SETUP) ## what a compressed bomb and a 50 MiB upload cost the apps, under uvicorn

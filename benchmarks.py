@@ -2,8 +2,13 @@
 
 Each run starts uvicorn for snippets/benchmark_app.py on a free port of 127.0.0.1, sends N
 requests at once from a raw asyncio HTTP client (light enough not to be the bottleneck, unlike
-httpx), samples the server's threads and memory from /proc, and stops the server by its process
-id. Every run is capped in requests and in seconds; traffic goes to loopback only.
+httpx), samples the server's threads and memory from /proc (every process of it, when it runs
+several workers), and stops the server by its process id. Every run is capped in requests and in
+seconds; traffic goes to loopback only.
+
+`--kinds NAME [NAME ...]` measures only those endpoints and merges their rows into the published
+results, keeping the other rows and the corpus figures as they are; without it every endpoint is
+measured and the corpus too (`make bench`).
 """
 
 from __future__ import annotations
@@ -27,21 +32,41 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from importlib.metadata import version
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 ROOT = Path(__file__).resolve().parent
 RESULTS = ROOT / "docs" / "benchmarks"
 TICK = os.sysconf("SC_CLK_TCK")
 
+
+class Kind(NamedTuple):
+    """An endpoint, and the server it runs under: environment settings for the app, and
+    uvicorn's command-line options (without `--workers`, uvicorn's default: one process)."""
+
+    path: str
+    settings: dict[str, str]
+    options: tuple[str, ...] = ()
+
+    @property
+    def workers(self) -> int:
+        """How many processes serve requests: `--workers N` runs N under a supervisor."""
+        if "--workers" in self.options:
+            return int(self.options[self.options.index("--workers") + 1])
+        return 1
+
+
 #: What each endpoint does while a request waits, and the server settings it runs with.
-KINDS: dict[str, tuple[str, dict[str, str]]] = {
-    "async sleep": ("/async-sleep", {}),
-    "def, time.sleep (thread pool of 40)": ("/def-sleep", {}),
-    "def, time.sleep (thread pool of 1000)": ("/def-sleep", {"BENCH_THREADS": "1000"}),
-    "time.sleep in async def (blocked loop)": ("/blocking-sleep", {}),
-    "upstream call, client per request": ("/upstream-per-request", {}),
-    "upstream call, shared client": ("/upstream-shared", {}),
-    "upstream call, shared client, queued in a semaphore": ("/upstream-shared-queued", {}),
+KINDS: dict[str, Kind] = {
+    "async sleep": Kind("/async-sleep", {}),
+    # The same endpoint and server, measured side by side in a run of their own
+    "async sleep, --workers 1": Kind("/async-sleep", {}, ("--workers", "1")),
+    "async sleep, --workers 2": Kind("/async-sleep", {}, ("--workers", "2")),
+    "def, time.sleep (thread pool of 40)": Kind("/def-sleep", {}),
+    "def, time.sleep (thread pool of 1000)": Kind("/def-sleep", {"BENCH_THREADS": "1000"}),
+    "time.sleep in async def (blocked loop)": Kind("/blocking-sleep", {}),
+    "upstream call, client per request": Kind("/upstream-per-request", {}),
+    "upstream call, shared client": Kind("/upstream-shared", {}),
+    "upstream call, shared client, queued in a semaphore": Kind("/upstream-shared-queued", {}),
 }
 
 
@@ -77,12 +102,42 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / TICK  # utime + stime
 
 
+def process_tree(pid: int) -> list[int]:
+    """The process and every descendant, found by their parent ids in /proc: under `--workers`,
+    uvicorn's supervisor, its workers, and the resource tracker multiprocessing starts."""
+    parents = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except (FileNotFoundError, ProcessLookupError):  # ended meanwhile
+                continue
+            parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
+    tree = [pid]
+    for each in tree:  # grows as it goes: children, then theirs
+        tree += sorted(child for child, parent in parents.items() if parent == each)
+    return tree
+
+
+def startups(log: Any) -> int:
+    """How many of the server's processes have finished starting, from its log so far; read with
+    pread, which leaves alone the file offset the server's processes share for their writes."""
+    size = os.fstat(log.fileno()).st_size
+    return os.pread(log.fileno(), size, 0).count(b"Application startup complete.")
+
+
 @contextmanager
-def server(env: dict[str, str], port: int, limit_seconds: float = 30) -> Iterator[int]:
-    """uvicorn serving benchmark_app on 127.0.0.1:`port`; yields its process id."""
+def server(
+    env: dict[str, str], port: int, options: tuple[str, ...] = (), limit_seconds: float = 30
+) -> Iterator[int]:
+    """uvicorn serving benchmark_app on 127.0.0.1:`port`, with extra `options`; yields its
+    process id once every one of its workers has started (with `--workers`, the supervisor
+    listens on the port before its workers can answer)."""
+    workers = Kind("", {}, options).workers
     command = [sys.executable, "-m", "uvicorn", "benchmark_app:app", "--app-dir", "snippets"]
-    command += ["--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
-    command += ["--backlog", "8192"]
+    command += ["--host", "127.0.0.1", "--port", str(port), "--backlog", "8192"]
+    # Start-up messages, to know when every worker has started; no line per request.
+    command += ["--log-level", "info", "--no-access-log", *options]
     with tempfile.TemporaryFile() as log:  # the server's own output: errors under load
         process = subprocess.Popen(
             command, cwd=ROOT, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT
@@ -92,6 +147,8 @@ def server(env: dict[str, str], port: int, limit_seconds: float = 30) -> Iterato
             while True:
                 try:
                     socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                    if startups(log) < workers:
+                        raise OSError("not every worker has started")
                     break
                 except OSError:
                     if process.poll() is not None or time.monotonic() > deadline:
@@ -134,30 +191,40 @@ async def load(
     ]
 
 
+def threads(tree: list[int]) -> int:
+    return sum(proc_status(pid, "Threads") for pid in tree)
+
+
 def measure(kind: str, requests: int, sleep: float, limit_seconds: float) -> Result:
-    path, settings = KINDS[kind]
+    """One run. The server's figures cover every process it runs: CPU seconds and threads are
+    added up over them (threads at the same moment), and so are their memory peaks, which is
+    an upper bound on the peak of the sum."""
+    path, settings, options = KINDS[kind]
     upstream_port, port = free_port(), free_port()
     env = {"BENCH_SLEEP": str(sleep), "BENCH_UPSTREAM": f"http://127.0.0.1:{upstream_port}"}
-    with server(env, upstream_port), server({**env, **settings}, port) as pid:
-        peak_threads = proc_status(pid, "Threads")
+    with server(env, upstream_port), server({**env, **settings}, port, options) as pid:
+        tree = process_tree(pid)
+        peak_threads = threads(tree)
         sampling = True
 
         def sample() -> None:
             nonlocal peak_threads
             while sampling:
-                peak_threads = max(peak_threads, proc_status(pid, "Threads"))
+                peak_threads = max(peak_threads, threads(tree))
                 time.sleep(0.01)
 
         sampler = threading.Thread(target=sample)
-        cpu_before = cpu_seconds(pid)
+        cpu_before = sum(cpu_seconds(each) for each in tree)
         sampler.start()
         started = time.perf_counter()
         outcomes = asyncio.run(load(port, path, requests, limit_seconds))
         wall = time.perf_counter() - started
         sampling = False
         sampler.join()
-        cpu = cpu_seconds(pid) - cpu_before
-        rss_mb = proc_status(pid, "VmHWM") / 1024
+        if process_tree(pid) != tree:
+            raise RuntimeError(f"{kind}: the server's processes changed during the run")
+        cpu = sum(cpu_seconds(each) for each in tree) - cpu_before
+        rss_mb = sum(proc_status(each, "VmHWM") for each in tree) / 1024
     latencies = sorted(latency for _, latency in outcomes)
     return Result(
         kind=kind,
@@ -174,11 +241,12 @@ def measure(kind: str, requests: int, sleep: float, limit_seconds: float) -> Res
 
 def expected_seconds(kind: str, requests: int, sleep: float) -> float:
     """A lower bound on a run's wall time, to skip runs that could not get far within the cap."""
-    path, settings = KINDS[kind]
-    if path == "/blocking-sleep":  # one request at a time
-        return requests * sleep
-    if path == "/def-sleep":  # in waves, as many at a time as the pool has threads
-        return -(-requests // int(settings.get("BENCH_THREADS", "40"))) * sleep
+    path, settings, _ = KINDS[kind]
+    workers = KINDS[kind].workers
+    if path == "/blocking-sleep":  # one request at a time in each worker
+        return requests * sleep / workers
+    if path == "/def-sleep":  # in waves, as many at a time as the pools have threads
+        return -(-requests // (int(settings.get("BENCH_THREADS", "40")) * workers)) * sleep
     return sleep
 
 
@@ -192,9 +260,12 @@ def machine() -> dict[str, object]:
     }
 
 
-def run(sizes: list[int], sleep: float, limit_seconds: float) -> dict[str, Any]:
+def run(
+    sizes: list[int], sleep: float, limit_seconds: float, kinds: list[str] | None = None
+) -> dict[str, Any]:
+    """Every kind (or those of `kinds`) at every size."""
     results, skipped = [], []
-    for kind in KINDS:
+    for kind in kinds or KINDS:
         for requests in sizes:
             if expected_seconds(kind, requests, sleep) > 2 * limit_seconds:  # not even halfway
                 skipped.append({"kind": kind, "requests": requests})
@@ -253,6 +324,8 @@ def corpus() -> dict[str, object]:
 #: The endpoints' names as the page's tables and chart show them, short enough for a phone.
 SHORT = {
     "async sleep": "async sleep",
+    "async sleep, --workers 1": "async, 1 worker",
+    "async sleep, --workers 2": "async, 2 workers",
     "def, time.sleep (thread pool of 40)": "def, 40 threads",
     "def, time.sleep (thread pool of 1000)": "def, 1000 threads",
     "time.sleep in async def (blocked loop)": "blocked loop",
@@ -304,19 +377,36 @@ def corpus_table(report: dict[str, Any]) -> str:
     )
 
 
+#: Okabe and Ito's eight colours, less the yellow or the vermillion, leave no eighth for a
+#: scheme: a mid grey, as light as neither black nor white, stands out on both backgrounds.
+GREY = "#999999"
 #: The chart's two variants, for Material's light and dark schemes: text, lines and bars.
 SCHEMES: dict[str, dict[str, Any]] = {
     "light": {
         "ink": "#1f1f1f",
         "grid": "#c8c8c8",
         # Okabe and Ito's palette, told apart with colour blindness too
-        "bars": ["#0072b2", "#d55e00", "#009e73", "#cc79a7", "#e69f00", "#56b4e9", "#000000"],
+        "bars": ["#0072b2", "#d55e00", "#009e73", "#cc79a7", "#e69f00", "#56b4e9", "#000000", GREY],
     },
     "dark": {
         "ink": "#e6e6e6",
         "grid": "#4a4a4a",
-        "bars": ["#56b4e9", "#e69f00", "#009e73", "#cc79a7", "#f0e442", "#0072b2", "#ffffff"],
+        "bars": ["#56b4e9", "#e69f00", "#009e73", "#cc79a7", "#f0e442", "#0072b2", "#ffffff", GREY],
     },
+}
+#: Each kind's bar: a colour of the scheme's palette, by its index, and a hatch. The 1- and
+#: 2-worker runs share a colour, the second dotted, so that they read as a pair; "//" is kept
+#: for runs that were not all answered.
+BARS: dict[str, tuple[int, str]] = {
+    "async sleep": (0, ""),
+    "async sleep, --workers 1": (7, ""),
+    "async sleep, --workers 2": (7, ".."),
+    "def, time.sleep (thread pool of 40)": (1, ""),
+    "def, time.sleep (thread pool of 1000)": (2, ""),
+    "time.sleep in async def (blocked loop)": (3, ""),
+    "upstream call, client per request": (4, ""),
+    "upstream call, shared client": (5, ""),
+    "upstream call, shared client, queued in a semaphore": (6, ""),
 }
 #: The chart's size in inches; the page declares it in pixels, at 96 per inch.
 CHART_INCHES = (5.0, 5.4)
@@ -356,17 +446,24 @@ def chart(report: dict[str, Any], path: Path, scheme: str = "light") -> None:
         figure, axes = pyplot.subplots(figsize=CHART_INCHES, layout="constrained")
         width = 0.8 / len(KINDS)
         handles = []
-        for index, (kind, colour) in enumerate(zip(KINDS, colours["bars"], strict=True)):
+        for index, kind in enumerate(KINDS):
+            colour, hatch = colours["bars"][BARS[kind][0]], BARS[kind][1]
             runs = [r for r in report["results"] if r["kind"] == kind]
             positions = [sizes.index(r["requests"]) + index * width for r in runs]
             bars = axes.bar(
                 positions, [r["wall_seconds"] for r in runs], width, color=colour, label=kind
             )
             for bar, run in zip(bars, runs, strict=True):
-                if run["ok"] < run["requests"]:  # cut off, or failed: not a time to finish
-                    bar.set_hatch("//")
+                cut_off = run["ok"] < run["requests"]  # or failed: not a time to finish
+                if hatch or cut_off:
+                    bar.set_hatch(hatch + "//" * cut_off)
                     bar.set_edgecolor(ink)
-            handles.append(Patch(color=colour, label=SHORT[kind]))
+            if hatch:
+                handles.append(
+                    Patch(facecolor=colour, edgecolor=ink, hatch=hatch, label=SHORT[kind])
+                )
+            else:
+                handles.append(Patch(color=colour, label=SHORT[kind]))
         handles.append(Patch(facecolor="none", edgecolor=ink, hatch="//", label="not all answered"))
         axes.set_xticks([n + 0.4 - width / 2 for n in range(len(sizes))], [f"{n:,}" for n in sizes])
         axes.set_yscale("log")
@@ -402,6 +499,39 @@ def publish(report: dict[str, Any], page: Path = ROOT / "docs" / "benchmarks.md"
     page.write_text(text, encoding="utf-8")
 
 
+def merged(published: dict[str, Any], measured: dict[str, Any]) -> dict[str, Any]:
+    """The published report with the measured kinds' rows replaced, in KINDS' order.
+
+    Refused unless both were measured alike, with the same cores, Python and libraries; the
+    platform string may differ (a kernel rebuilt), and the merged report records the newer."""
+
+    def alike(report: dict[str, Any]) -> list[object]:
+        machine = {key: value for key, value in report["machine"].items() if key != "platform"}
+        return [report["sleep_seconds"], report["limit_seconds"], machine]
+
+    if alike(published) != alike(measured):
+        raise SystemExit(
+            f"not merged, measured otherwise than the published results: {alike(measured)} "
+            f"against {alike(published)}; measure every kind instead"
+        )
+    kinds = {r["kind"] for r in measured["results"] + measured["skipped"]}
+
+    def rows(key: str) -> list[dict[str, Any]]:
+        kept = [r for r in published[key] if r["kind"] not in kinds]
+        return sorted(
+            kept + measured[key], key=lambda r: (list(KINDS).index(r["kind"]), r["requests"])
+        )
+
+    apart = sorted({*published.get("measured_apart", []), *kinds}, key=list(KINDS).index)
+    return {
+        **published,
+        "machine": measured["machine"],
+        "results": rows("results"),
+        "skipped": rows("skipped"),
+        "measured_apart": apart,  # in later runs than the rest, so the page can say so
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--requests", type=int, nargs="+", default=[100, 1000, 5000])
@@ -413,6 +543,14 @@ def main() -> None:
         help="measure only what verifying the guide costs; keep the published endpoint results",
     )
     parser.add_argument(
+        "--kinds",
+        nargs="+",
+        choices=KINDS,
+        metavar="KIND",
+        help="measure only these endpoints (names as in KINDS) and merge their rows into the "
+        "published results; the other rows and the corpus figures stay as they are",
+    )
+    parser.add_argument(
         "--charts-only",
         action="store_true",
         help="redraw both charts from the published results; measure nothing",
@@ -420,6 +558,13 @@ def main() -> None:
     arguments = parser.parse_args()
     if arguments.charts_only:
         charts(json.loads((RESULTS / "results.json").read_text(encoding="utf-8")))
+        return
+    if arguments.kinds:  # `make test` and the corpus are not rerun for a few rows
+        published = json.loads((RESULTS / "results.json").read_text(encoding="utf-8"))
+        measured = run(
+            arguments.requests, arguments.sleep, arguments.limit_seconds, arguments.kinds
+        )
+        publish(merged(published, measured))
         return
     # First the corpus: `make test` checks the data published so far, so it runs before the
     # new data replaces it; then everything is published together, consistent.

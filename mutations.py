@@ -1098,6 +1098,37 @@ MUTATIONS = [
         "deadline = time.perf_counter()",
         ("docs/postgres.md",),
     ),
+    Mutation(
+        "the 2-worker benchmark silently running one worker",
+        "benchmarks.py",
+        '"async sleep, --workers 2": Kind("/async-sleep", {}, ("--workers", "2")),',
+        '"async sleep, --workers 2": Kind("/async-sleep", {}, ("--workers", "1")),',
+        (
+            "tests/test_benchmarks.py"
+            "::test_the_worker_kinds_run_one_process_and_a_supervisor_of_two",
+        ),
+    ),
+    Mutation(
+        "a benchmarked server with workers measured in its supervisor only",
+        "benchmarks.py",
+        "        tree = process_tree(pid)\n        peak_threads = threads(tree)\n",
+        "        tree = [pid]\n        peak_threads = threads(tree)\n",
+        ("tests/test_benchmarks.py::test_a_tiny_run_measures_every_endpoint",),
+    ),
+    Mutation(
+        "benchmarks --kinds dropping the rows it did not measure",
+        "benchmarks.py",
+        'kept = [r for r in published[key] if r["kind"] not in kinds]',
+        "kept: list[dict[str, Any]] = []",
+        ("tests/test_benchmarks.py::test_a_subset_of_kinds_is_merged_into_the_published_results",),
+    ),
+    Mutation(
+        "a 2-worker benchmark figure recorded otherwise than the page states",
+        "docs/benchmarks/results.json",
+        '"wall_seconds": 5.314,',
+        '"wall_seconds": 5.814,',
+        ("docs/benchmarks.md",),
+    ),
 ]
 
 

@@ -5,11 +5,26 @@ is taken); it asserts no times, which belong to the published figures, not to a 
 
 import json
 import re
+from itertools import compress
 from pathlib import Path
 
 import pytest
 
-from benchmarks import KINDS, RESULTS, SCHEMES, chart, chart_path, corpus_table, run, table
+from benchmarks import (
+    KINDS,
+    RESULTS,
+    SCHEMES,
+    chart,
+    chart_path,
+    corpus_table,
+    free_port,
+    merged,
+    proc_status,
+    process_tree,
+    run,
+    server,
+    table,
+)
 from docs_harness import ROOT
 
 PUBLISHED = json.loads((RESULTS / "results.json").read_text(encoding="utf-8"))
@@ -25,6 +40,45 @@ def test_a_tiny_run_measures_every_endpoint() -> None:
         assert result["server_peak_rss_mb"] > 0
         assert result["server_cpu_seconds"] >= 0
     assert report["machine"]["cores"] >= 1
+    # Two workers are measured in every process: the supervisor's one thread, and each
+    # worker's event loop and health-check thread, at the least.
+    workers = next(r for r in report["results"] if r["kind"] == "async sleep, --workers 2")
+    assert workers["server_peak_threads"] >= 1 + 2 * 2
+
+
+def test_the_worker_kinds_run_one_process_and_a_supervisor_of_two() -> None:
+    """What the worker kinds start, and what their figures add up: `--workers 1` is one
+    process, no supervisor; `--workers 2` a supervisor and its two workers, spawned."""
+    with server({}, free_port(), KINDS["async sleep, --workers 1"].options) as pid:
+        assert process_tree(pid) == [pid]
+    with server({}, free_port(), KINDS["async sleep, --workers 2"].options) as pid:
+        tree = process_tree(pid)
+        commands = [Path(f"/proc/{each}/cmdline").read_bytes() for each in tree]
+        threads = [proc_status(each, "Threads") for each in tree]
+    assert b"uvicorn" in commands[0]
+    workers = [b"spawn_main" in command for command in commands]
+    tracker = [b"resource_tracker" in command for command in commands]
+    assert (sum(workers), sum(tracker), len(tree)) == (2, 1, 4)
+    # Threads: the supervisor's one; each worker's loop and health check; the tracker's one.
+    assert [threads[0], *compress(threads, workers), *compress(threads, tracker)] == [1, 2, 2, 1]
+
+
+def test_a_subset_of_kinds_is_merged_into_the_published_results() -> None:
+    """`--kinds` replaces those rows, keeps the others in KINDS' order, and refuses figures
+    measured otherwise."""
+    row = {"kind": "async sleep, --workers 2", "requests": 100, "ok": 1}
+    measured = {**PUBLISHED, "results": [row], "skipped": []}
+    report = merged(PUBLISHED, measured)
+    kept = [r for r in PUBLISHED["results"] if r["kind"] != row["kind"]]
+    assert [r for r in report["results"] if r["kind"] != row["kind"]] == kept
+    assert row in report["results"]
+    assert [r["kind"] for r in report["results"]] == sorted(
+        (r["kind"] for r in report["results"]), key=list(KINDS).index
+    )
+    assert report["corpus"] == PUBLISHED["corpus"]
+    assert row["kind"] in report["measured_apart"]
+    with pytest.raises(SystemExit):
+        merged(PUBLISHED, {**measured, "sleep_seconds": 0.1})
 
 
 def test_the_page_shows_the_published_results() -> None:
