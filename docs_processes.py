@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import contextlib
 import os
 import signal
 import socket
@@ -35,7 +36,8 @@ class UvicornProcess:
         self.url = f"http://127.0.0.1:{self.port}"
         self.command = [sys.executable, "-m", "uvicorn", app, "--app-dir", "snippets"]
         self.command += ["--host", "127.0.0.1", "--port", str(self.port), *options]
-        self.output: IO[bytes] = tempfile.TemporaryFile()
+        # Open for the server's whole life, closed by close_log: no `with` can span that.
+        self.output: IO[bytes] = tempfile.TemporaryFile()  # noqa: SIM115
         self.final_log: str | None = None  # the whole log, once the process has ended
         self.process = subprocess.Popen(
             self.command,
@@ -144,10 +146,8 @@ def open_files(pid: int) -> int:
 
 def kill(process: subprocess.Popen[bytes]) -> None:
     """SIGKILL to the server and every process it started (its group)."""
-    try:
+    with contextlib.suppress(ProcessLookupError):  # all gone already
         os.killpg(process.pid, signal.SIGKILL)
-    except ProcessLookupError:  # all gone already
-        pass
     process.wait()
     running.discard(process)
 

@@ -48,12 +48,15 @@ app = FastAPI(lifespan=lifespan)
 async def whoami(request: Request) -> dict[str, int]:
     tally: Tally = request.state.tally
     tally.served += 1
+    threads = to_thread.current_default_thread_limiter()
     return {
         "pid": os.getpid(),
         "served": tally.served,
         # The thread pool that runs `def` endpoints: one per process too.
-        "threads": int(to_thread.current_default_thread_limiter().total_tokens),
+        "threads": int(threads.total_tokens),
     }
+
+
 # --8<-- [end:whoami]
 
 
@@ -68,4 +71,6 @@ async def slow(
     """Stands in for a request that takes a while: an upstream, a query."""
     await asyncio.sleep(seconds)
     return {"slept": seconds}
+
+
 # --8<-- [end:slow]
