@@ -5,7 +5,8 @@
 - page: a Markdown file under `docs/`, run top to bottom with one namespace and one
   event loop on a virtual clock (looptime), a respx router and a freshly seeded database
   (SQLite's; PostgreSQL's, on a real clock, for a page whose front matter says
-  `database: postgresql`);
+  `database: postgresql`); a page whose front matter says `clock: real` runs on the real
+  clock too (its servers run in processes of their own: `docs_processes.py`);
 - block: a fenced ```` ```python ```` block on a page (Material attributes allowed);
   it may use top-level `await`;
 - snippet: a file under `snippets/` that a block includes with pymdownx.snippets'

@@ -1154,6 +1154,13 @@ MUTATIONS = [
         '("virtual", "real", "wall"))',
         ("tests/test_harness.py::test_the_front_matter_names_the_pages_clock",),
     ),
+    Mutation(
+        "a server left by a failed page killed without its workers",
+        "docs_processes.py",
+        "os.killpg(process.pid, signal.SIGKILL)",
+        "os.kill(process.pid, signal.SIGKILL)",
+        ("tests/test_processes.py::test_a_killed_server_takes_its_workers_with_it",),
+    ),
 ]
 
 
