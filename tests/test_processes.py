@@ -1,6 +1,9 @@
 """docs_processes: uvicorn in a process of its own, as the workers page starts it."""
 
 import asyncio
+import contextlib
+import os
+import signal
 import time
 from pathlib import Path
 
@@ -27,12 +30,17 @@ def test_a_killed_server_takes_its_workers_with_it() -> None:
         return workers
 
     workers = asyncio.run(start_and_kill())
-    assert len(workers) == 2
-    deadline = time.monotonic() + 10
-    while not all(map(gone, workers)) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert all(map(gone, workers))
-    assert not running
+    try:
+        assert len(workers) == 2
+        deadline = time.monotonic() + 10
+        while not all(map(gone, workers)) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert all(map(gone, workers))
+        assert not running
+    finally:  # a failure here must not leave the workers running
+        for pid in workers:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
 
 
 def test_a_server_that_cannot_start_says_why() -> None:
