@@ -5,7 +5,8 @@
 - page: a Markdown file under `docs/`, run top to bottom with one namespace and one
   event loop on a virtual clock (looptime), a respx router and a freshly seeded database
   (SQLite's; PostgreSQL's, on a real clock, for a page whose front matter says
-  `database: postgresql`);
+  `database: postgresql`); a page whose front matter says `clock: real` runs on the real
+  clock too (its servers run in processes of their own: `docs_processes.py`);
 - block: a fenced ```` ```python ```` block on a page (Material attributes allowed);
   it may use top-level `await`;
 - snippet: a file under `snippets/` that a block includes with pymdownx.snippets'
@@ -151,16 +152,30 @@ class PageDocument(Document):
     def __init__(self, text: str, path: str) -> None:
         super().__init__(text, path)
         self.namespace["__database__"] = database_of(text)
+        self.namespace["__clock__"] = clock_of(text)
+
+
+def front_matter_value(text: str, key: str, default: str, allowed: tuple[str, ...]) -> str:
+    """One `key: value` of a page's front matter, `default` if absent; a value not `allowed`
+    raises, naming the key and what it may be."""
+    front_matter = re.match(r"---\n(.*?)\n---\n", text, re.DOTALL)
+    found = re.search(rf"^{key}:\s*(\S+)\s*$", front_matter[1] if front_matter else "", re.M)
+    value = found[1] if found else default
+    if value not in allowed:
+        raise ValueError(f"{key}: {value}: a page's {key} is one of {', '.join(allowed)}")
+    return value
 
 
 def database_of(text: str) -> str:
     """The front matter's `database:` (`sqlite`, the default, or `postgresql`)."""
-    front_matter = re.match(r"---\n(.*?)\n---\n", text, re.DOTALL)
-    found = re.search(r"^database:\s*(\S+)\s*$", front_matter[1] if front_matter else "", re.M)
-    database = found[1] if found else "sqlite"
-    if database not in ("sqlite", "postgresql"):
-        raise ValueError(f"database: {database}: a page runs on sqlite or postgresql")
-    return database
+    return front_matter_value(text, "database", "sqlite", ("sqlite", "postgresql"))
+
+
+def clock_of(text: str) -> str:
+    """The front matter's `clock:`: `virtual`, the default, or `real`, for a page that talks
+    to processes of its own (their timers and sockets do not follow a virtual clock). A page
+    on PostgreSQL runs on the real clock whatever this says."""
+    return front_matter_value(text, "clock", "virtual", ("virtual", "real"))
 
 
 class PageFile(SybilFile):
@@ -256,12 +271,14 @@ class Page:
     checks never move the page's clock (uvicorn's shutdown alone waits 0.1 s, and a page's
     `loop.time()` differences hold only while its clock moves by the page's own waits alone)."""
 
-    def __init__(self, database: str = "sqlite") -> None:
+    def __init__(self, database: str = "sqlite", clock: str = "virtual") -> None:
         self.database = database
         # A page on a real PostgreSQL server runs on the real clock: on the virtual one, a
         # timer (asyncpg's connect timeout, the pool's timeout) fires as soon as the loop has
-        # nothing to do but wait for the server, however short the server's real answer.
-        real_clock = database == "postgresql"
+        # nothing to do but wait for the server, however short the server's real answer. So
+        # does a page whose front matter says `clock: real`, such as one that starts servers
+        # in processes of their own and waits on their answers.
+        real_clock = database == "postgresql" or clock == "real"
         self.runner = asyncio.Runner(
             loop_factory=asyncio.new_event_loop if real_clock else new_loop
         )
@@ -295,7 +312,9 @@ class Page:
 
 
 def open_page(namespace: dict[str, Any]) -> None:
-    Page(namespace.get("__database__", "sqlite")).open(namespace)
+    Page(namespace.get("__database__", "sqlite"), namespace.get("__clock__", "virtual")).open(
+        namespace
+    )
 
 
 def require_what_the_page_needs(page: Page) -> None:

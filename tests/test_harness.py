@@ -25,6 +25,7 @@ from docs_harness import (
     CLOCK_START,
     RECORDINGS,
     ROOT,
+    clock_of,
     database_of,
     pages,
     scanned_python_fences,
@@ -742,6 +743,52 @@ def test_the_front_matter_names_the_pages_database() -> None:
     assert database_of("---\ndescription: x\ndatabase: postgresql\n---\n") == "postgresql"
     with pytest.raises(ValueError, match="database: mysql"):
         database_of("---\ndatabase: mysql\n---\n")
+
+
+def page_on_a_clock(clock: str) -> str:
+    """A page that waits 0.05 s, with `clock:` in its front matter unless `clock` is empty."""
+    front_matter = f"---\ndescription: a page\n{'clock: ' + clock + chr(10) if clock else ''}---\n"
+    return (
+        front_matter
+        + f"""
+{FENCE}python
+import asyncio
+import time
+
+loop = asyncio.get_running_loop()
+started, real_start = loop.time(), time.perf_counter()
+await asyncio.sleep(0.05)
+loop_waited = loop.time() - started
+real_waited = time.perf_counter() - real_start
+{FENCE}
+"""
+    )
+
+
+def test_the_front_matter_names_the_pages_clock() -> None:
+    assert clock_of("# no front matter\n") == "virtual"
+    assert clock_of("---\ndescription: x\n---\n") == "virtual"
+    assert clock_of("---\ndescription: x\nclock: real\n---\n") == "real"
+    with pytest.raises(ValueError, match="clock: wall: a page's clock is one of virtual, real"):
+        clock_of("---\nclock: wall\n---\n")
+
+
+def test_a_page_with_clock_real_runs_on_the_real_clock(tmp_path: Path) -> None:
+    real = run_page(tmp_path / "real", page_on_a_clock("real"))
+    virtual = run_page(tmp_path / "virtual", page_on_a_clock(""))
+    # A real 0.05 s, on a loop whose clock is the machine's, not CLOCK_START.
+    assert real["real_waited"] >= 0.05
+    assert real["loop_waited"] >= 0.05
+    assert real["started"] != CLOCK_START
+    # Without the key, the virtual clock: exactly 0.05 s of loop time, none of it waited.
+    assert virtual["started"] == CLOCK_START
+    assert round(virtual["loop_waited"], 6) == 0.05
+    assert virtual["real_waited"] < 0.05
+
+
+def test_a_page_with_an_unknown_clock_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="clock: wall"):
+        run_page(tmp_path, page_on_a_clock("wall"))
 
 
 def test_a_postgresql_page_gets_a_fresh_database_and_the_real_clock(
