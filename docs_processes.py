@@ -139,9 +139,26 @@ async def answers(port: int) -> bool:
         writer.close()
 
 
-def open_files(pid: int) -> int:
-    """How many file descriptors process `pid` holds: its sockets among them."""
-    return len(os.listdir(f"/proc/{pid}/fd"))
+def held_connections(port: int, *pids: int) -> set[int]:
+    """The connections to `port` whose server end one of `pids` holds as a file descriptor,
+    each as its client's port. Read from /proc (the sockets among each process's descriptors,
+    and the kernel's table of TCP sockets): what the processes hold, however busy they are."""
+    inodes: set[int] = set()
+    for pid in pids:
+        for fd in os.listdir(f"/proc/{pid}/fd"):
+            with contextlib.suppress(FileNotFoundError):  # closed meanwhile
+                target = os.readlink(f"/proc/{pid}/fd/{fd}")
+                if target.startswith("socket:["):
+                    inodes.add(int(target[len("socket:[") : -1]))
+    clients: set[int] = set()
+    table = Path(f"/proc/{pids[0]}/net/tcp").read_text()  # one network: the same for all
+    for line in table.splitlines()[1:]:
+        fields = line.split()
+        local_port = int(fields[1].split(":")[1], 16)
+        client_port = int(fields[2].split(":")[1], 16)
+        if int(fields[9]) in inodes and local_port == port and client_port != 0:
+            clients.add(client_port)
+    return clients
 
 
 def kill(process: subprocess.Popen[bytes]) -> None:
