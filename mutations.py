@@ -1153,8 +1153,8 @@ MUTATIONS = [
     Mutation(
         "workers stopped with no graceful wait for the requests in flight",
         "docs/workers.md",
-        '"--workers 2 --timeout-graceful-shutdown 2 --log-level info"',
-        '"--workers 2 --timeout-graceful-shutdown 0 --log-level info"',
+        '"--workers 2 --timeout-graceful-shutdown 4 --log-level trace"',
+        '"--workers 2 --timeout-graceful-shutdown 0 --log-level trace"',
         ("docs/workers.md",),
     ),
     Mutation(
