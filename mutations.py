@@ -1199,6 +1199,14 @@ MUTATIONS = [
         "os.kill(process.pid, signal.SIGKILL)",
         ("tests/test_processes.py::test_a_killed_server_takes_its_workers_with_it",),
     ),
+    Mutation(
+        "each mutant copying node_modules, though the baseline only links it",
+        "mutations.py",
+        # With the line after it, so that this file holds the text only once.
+        "into, symlinks=True)\n    return into",
+        "into)\n    return into",
+        ("tests/test_mutations.py",),
+    ),
 ]
 
 
@@ -1218,10 +1226,21 @@ def copy_of_repository(into: Path) -> Path:
         if source.is_file():
             (into / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source, into / name)
+    return link_npm_set_up(into)
+
+
+def link_npm_set_up(into: Path) -> Path:
+    """Links in `into` to what `make setup` installed from npm, where it did."""
     for name in NPM_SET_UP:
         if (ROOT / name).exists():
             (into / name).parent.mkdir(parents=True, exist_ok=True)
             (into / name).symlink_to(ROOT / name)
+    return into
+
+
+def copy_of_mutant(baseline: Path, into: Path) -> Path:
+    """A copy of the baseline for one mutation, its links to the npm set-up kept as links."""
+    shutil.copytree(baseline, into, symlinks=True)
     return into
 
 
@@ -1265,8 +1284,7 @@ def main(only: str = "") -> int:
 
         rows, caught = [], 0
         for number, mutation in enumerate(chosen, 1):
-            copy = Path(scratch) / f"mutant-{number}"
-            shutil.copytree(baseline, copy)
+            copy = copy_of_mutant(baseline, Path(scratch) / f"mutant-{number}")
             target = copy / mutation.path
             text = target.read_text(encoding="utf-8")
             if text.count(mutation.old) != 1:
