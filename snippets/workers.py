@@ -8,7 +8,7 @@ import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Annotated, TypedDict
+from typing import Annotated, Any, TypedDict
 
 from anyio import to_thread
 from fastapi import FastAPI, Query, Request
@@ -78,7 +78,12 @@ async def slow(
 
 
 # --8<-- [start:stream]
-@app.get("/stream")
+PLAIN_TEXT: dict[int | str, dict[str, Any]] = {
+    200: {"description": "A line a second", "content": {"text/plain": {}}},
+}
+
+
+@app.get("/stream", response_class=StreamingResponse, responses=PLAIN_TEXT)
 async def stream(
     seconds: Annotated[int, Query(ge=0, le=SLOWEST)] = 1,
 ) -> StreamingResponse:
