@@ -1221,10 +1221,10 @@ MUTATIONS = [
         ("docs/workers.md",),
     ),
     Mutation(
-        "workers: one worker, with no supervisor to restart it when killed",
+        "workers: the worker sent SIGTERM, which lets its request finish",
         "docs/workers.md",
-        'options = "--workers 2 --log-level info"',
-        'options = "--workers 1 --log-level info"',
+        "os.kill(doomed, signal.SIGKILL)",
+        "os.kill(doomed, signal.SIGTERM)",
         ("docs/workers.md",),
     ),
     Mutation(
