@@ -1207,6 +1207,41 @@ MUTATIONS = [
         "into)\n    return into",
         ("tests/test_mutations.py",),
     ),
+    Mutation(
+        "workers: a stream sent whole at once, nothing under way to cut off",
+        "snippets/workers.py",
+        "            await asyncio.sleep(1)\n",
+        "            await asyncio.sleep(0)\n",
+        ("docs/workers.md",),
+    ),
+    Mutation(
+        "workers: a graceful timeout longer than the stream lasts",
+        "docs/workers.md",
+        'UvicornProcess("workers:app", "--timeout-graceful-shutdown", "1")',
+        'UvicornProcess("workers:app", "--timeout-graceful-shutdown", "40")',
+        ("docs/workers.md",),
+    ),
+    Mutation(
+        "workers: the untimed server given a graceful timeout after all",
+        "docs/workers.md",
+        'untimed = UvicornProcess("workers:app")',
+        'untimed = UvicornProcess("workers:app", "--timeout-graceful-shutdown", "1")',
+        ("docs/workers.md",),
+    ),
+    Mutation(
+        "workers: the worker sent SIGTERM, which lets its request finish",
+        "docs/workers.md",
+        "os.kill(doomed, signal.SIGKILL)",
+        "os.kill(doomed, signal.SIGTERM)",
+        ("docs/workers.md",),
+    ),
+    Mutation(
+        "workers: the health check said to be answered by the event loop",
+        "docs/workers.md",
+        '"threading.Thread(target=self.always_pong, daemon=True)"',
+        '"asyncio.create_task(self.always_pong())"',
+        ("docs/workers.md",),
+    ),
 ]
 
 

@@ -8,10 +8,11 @@ import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Annotated, TypedDict
+from typing import Annotated, Any, TypedDict
 
 from anyio import to_thread
 from fastapi import FastAPI, Query, Request
+from fastapi.responses import StreamingResponse
 
 # uvicorn's own logger: its handler and level, set by `--log-level`, apply.
 logger = logging.getLogger("uvicorn.error")
@@ -74,3 +75,27 @@ async def slow(
 
 
 # --8<-- [end:slow]
+
+
+# --8<-- [start:stream]
+PLAIN_TEXT: dict[int | str, dict[str, Any]] = {
+    200: {"description": "A line a second", "content": {"text/plain": {}}},
+}
+
+
+@app.get("/stream", response_class=StreamingResponse, responses=PLAIN_TEXT)
+async def stream(
+    seconds: Annotated[int, Query(ge=0, le=SLOWEST)] = 1,
+) -> StreamingResponse:
+    """A line a second for `seconds` seconds: stands in for server-sent
+    events or a long poll, a response that stays open while it is sent."""
+
+    async def lines() -> AsyncIterator[str]:
+        for second in range(seconds):
+            yield f"{second}\n"
+            await asyncio.sleep(1)
+
+    return StreamingResponse(lines(), media_type="text/plain")
+
+
+# --8<-- [end:stream]
