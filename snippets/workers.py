@@ -14,7 +14,9 @@ from anyio import to_thread
 from fastapi import FastAPI, Query, Request
 from fastapi.responses import StreamingResponse
 
-# uvicorn's own logger: its handler and level, set by `--log-level`, apply.
+# uvicorn's own logger, so that these lines print beside uvicorn's with no
+# logging set-up of the app's own. An app with one (see the middleware
+# page's LOGGING) uses logging.getLogger(__name__) instead.
 logger = logging.getLogger("uvicorn.error")
 # --8<-- [end:imports]
 
@@ -36,7 +38,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[State]:
     # Runs once in every worker process, when that process starts.
     logger.info("worker %d: started", os.getpid())
     yield {"tally": Tally()}
-    # And once in every worker, when it stops, after its last request.
+    # And once in every worker, when it stops.
     logger.info("worker %d: stopped", os.getpid())
 
 
