@@ -1242,6 +1242,20 @@ MUTATIONS = [
         '"asyncio.create_task(self.always_pong())"',
         ("docs/workers.md",),
     ),
+    Mutation(
+        "workers: gunicorn's uvicorn worker said to pass the graceful timeout on",
+        "docs/workers.md",
+        'assert "timeout_graceful_shutdown" not in module',
+        'assert "timeout_graceful_shutdown" in module',
+        ("docs/workers.md",),
+    ),
+    Mutation(
+        "workers: a supervisor said to exit 3 when a worker fails to start",
+        "docs/workers.md",
+        'assert "and config.workers == 1:" in inspect.getsource(run_uvicorn)',
+        'assert "and config.workers == 1:" not in inspect.getsource(run_uvicorn)',
+        ("docs/workers.md",),
+    ),
 ]
 
 

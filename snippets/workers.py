@@ -87,10 +87,10 @@ PLAIN_TEXT: dict[int | str, dict[str, Any]] = {
 
 @app.get("/stream", response_class=StreamingResponse, responses=PLAIN_TEXT)
 async def stream(
-    seconds: Annotated[int, Query(ge=0, le=SLOWEST)] = 1,
+    seconds: Annotated[int, Query(ge=0, le=int(SLOWEST))] = 1,
 ) -> StreamingResponse:
     """A line a second for `seconds` seconds: stands in for server-sent
-    events or a long poll, a response that stays open while it is sent."""
+    events or a progress feed, a response that stays open while it is sent."""
 
     async def lines() -> AsyncIterator[str]:
         for second in range(seconds):
