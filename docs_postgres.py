@@ -25,11 +25,12 @@ import contextlib
 import itertools
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+
+from docs_processes import free_port
 
 ROOT = Path(__file__).resolve().parent
 SEED_SQL = ROOT / "snippets" / "users_db.sql"
@@ -69,13 +70,6 @@ def server_command(program: str, *arguments: str) -> list[str]:
     if os.geteuid() != 0:
         return command
     return ["unshare", "--map-user=1000", "--map-group=1000", *command]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))  # port 0: the system picks a free one
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def run(command: list[str]) -> str:

@@ -118,8 +118,9 @@ class UvicornProcess:
 
 
 def free_port() -> int:
+    """A port of 127.0.0.1 nothing listens on now, for a server of the run's own."""
     with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
+        probe.bind(("127.0.0.1", 0))  # port 0: the system picks a free one
         port: int = probe.getsockname()[1]
         return port
 

@@ -21,6 +21,7 @@ from sybil import Document
 from sybil.example import SybilFailure
 
 import docs_postgres
+import docs_processes
 from docs_harness import (
     CLOCK_START,
     RECORDINGS,
@@ -825,7 +826,7 @@ def test_a_failed_postgresql_start_up_stops_the_server_and_says_why(
     if not (docs_postgres.BIN / "initdb").exists():
         pytest.skip("no PostgreSQL server binaries")
     ports: list[int] = []
-    free_port = docs_postgres.free_port
+    free_port = docs_processes.free_port  # what docs_postgres calls
 
     def recorded_port() -> int:
         ports.append(free_port())
