@@ -49,10 +49,13 @@ mutate: $(SETUP) $(MERMAID) ## break snippets and pages on purpose; every break 
 build: $(SETUP) $(MERMAID) ## write the site to site/
 	$(BIN)/mkdocs build --strict
 
-$(SETUP): requirements.lock
+# The project itself goes in last, editable and without dependencies: that installs the engine
+# (src/pytest_pages/) and its pytest entry point, built by the locked setuptools, offline.
+$(SETUP): requirements.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit("Python 3.11 or newer is needed" if sys.version_info < (3, 11) else 0)'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --require-hashes -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation --no-index --editable .
 	touch $@
 
 # npm ci installs exactly what package-lock.json lists (checked against its hashes), and runs
@@ -66,11 +69,11 @@ $(NODE_SETUP): package-lock.json package.json
 $(MERMAID): $(NODE_SETUP)
 	cp node_modules/mermaid/dist/mermaid.min.js $@
 
-lock: ## re-resolve pyproject.toml's dependencies into requirements.lock
+lock: ## re-resolve pyproject.toml's dependencies, and the setuptools that builds it, into requirements.lock
 	rm -rf .venv-lock
 	$(PYTHON) -m venv .venv-lock
 	.venv-lock/bin/python -m pip install --quiet pip-tools==7.6.2
-	.venv-lock/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras \
+	.venv-lock/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras --all-build-deps \
 		--no-emit-index-url --no-emit-find-links --output-file requirements.lock pyproject.toml
 	rm -rf .venv-lock
 
@@ -81,7 +84,7 @@ lint: $(SETUP) ## ruff and mypy over the code, ruff over the pages' Python block
 	$(BIN)/python -m pytest tests/test_lint.py -q
 
 update-docs: $(SETUP) ## rewrite every shown response and conversation that differs from what the app sends
-	DOCS_UPDATE=1 $(BIN)/python -m pytest docs -q
+	$(BIN)/python -m pytest docs -q --update-docs
 
 bench: $(SETUP) ## measure the endpoints under uvicorn; rewrite the Benchmarks page's data (benchmarks.py --kinds NAME... measures a few)
 	$(BIN)/python benchmarks.py

@@ -18,7 +18,6 @@ import asyncio
 import json
 import os
 import platform
-import re
 import signal
 import socket
 import statistics
@@ -283,20 +282,16 @@ def run(
 
 
 def corpus() -> dict[str, object]:
-    """What verifying the guide costs: `make test` timed, with pytest's figures from its output."""
+    """What verifying the guide costs: `make test` timed, with the figures of its JSON report
+    (pytest-pages' `--pages-report`)."""
+    report_path = Path(tempfile.mkdtemp()) / "pages.json"
+    environment = {**os.environ, "PYTEST_ADDOPTS": f"--pages-report={report_path}"}
     started = time.perf_counter()
-    test = subprocess.run(["make", "test"], cwd=ROOT, capture_output=True, text=True, check=True)
+    subprocess.run(["make", "test"], cwd=ROOT, capture_output=True, env=environment, check=True)
     make_test = time.perf_counter() - started
-    summary = re.search(r"^docs: (?P<figures>.*)$", test.stdout, re.MULTILINE)
-    pytest_seconds = re.search(
-        r"^=+ \d+ passed.* in (?P<seconds>[\d.]+)s", test.stdout, re.MULTILINE
-    )
-    if summary is None or pytest_seconds is None:
-        raise RuntimeError(f"no summary in make test's output:\n{test.stdout[-2000:]}")
-    figures = {
-        name: float(value)
-        for value, name in re.findall(r"([\d.]+) ([a-z ]+?)(?:,|$)", summary["figures"])
-    }
+    report = json.loads(report_path.read_text(encoding="utf-8"))
+    pytest_seconds = report["seconds"]
+    figures = report["totals"]
     started = time.perf_counter()
     subprocess.run(
         [
@@ -315,7 +310,7 @@ def corpus() -> dict[str, object]:
     )
     return {
         "make_test_seconds": round(make_test, 1),
-        "pytest_seconds": float(pytest_seconds["seconds"]),
+        "pytest_seconds": round(pytest_seconds, 1),
         "mkdocs_build_seconds": round(time.perf_counter() - started, 2),
         **figures,
     }

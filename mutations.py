@@ -45,7 +45,7 @@ PAGE = "_never_as_a_page"
 MUTATIONS = [
     Mutation(
         "every page's clock back at 0, where raw differences come out round",
-        "docs_harness.py",
+        "src/pytest_pages/runtime.py",
         "start=CLOCK_START)",
         "start=0)",
         ("tests/test_harness.py::test_sleeps_take_exactly_their_time_on_the_virtual_clock",),
@@ -637,7 +637,7 @@ MUTATIONS = [
     ),
     Mutation(
         "exchanges checked in-process only",
-        "docs_harness.py",
+        "src/pytest_pages/exchanges.py",
         "        OVER_A_SOCKET: page.server_runner.run("
         "send_over_a_socket(app, exchange.request)),\n",
         "",
@@ -645,7 +645,7 @@ MUTATIONS = [
     ),
     Mutation(
         "an app that raises after its response, passed",
-        "docs_harness.py",
+        "src/pytest_pages/exchanges.py",
         'may_raise = STATUS_LINE.fullmatch(exchange.response.first_line)["status"] == "500"',
         "may_raise = True",
         ("tests/test_harness.py",),
@@ -971,16 +971,16 @@ MUTATIONS = [
     ),
     Mutation(
         "PostgreSQL: a page on the real server run on the virtual clock",
-        "docs_harness.py",
-        'real_clock = database == "postgresql"',
-        "real_clock = False",
+        "tests/support/pages.py",
+        '        page.clock = "real"\n',
+        "",
         ("tests/test_harness.py::test_a_postgresql_page_gets_a_fresh_database_and_the_real_clock",),
     ),
     Mutation(
         "PostgreSQL: REQUIRE_POSTGRES ignored, a missing server skipped in CI",
-        "docs_harness.py",
-        "    if docs_postgres.required():\n        pytest.fail(",
-        "    if False:\n        pytest.fail(",
+        "tests/support/pages.py",
+        "        page.required = docs_postgres.required()",
+        "        page.required = False",
         ("tests/test_harness.py::test_without_a_server_a_postgresql_page_fails_where_required",),
     ),
     Mutation(
@@ -1029,7 +1029,7 @@ MUTATIONS = [
     # WebSockets: the engine's conversations, and the room's claims.
     Mutation(
         "the engine passing a websocket conversation that went differently",
-        "docs_websocket.py",
+        "src/pytest_pages/conversations.py",
         "    if transcript == shown and not errors:\n",
         "    if not errors:\n",
         (
@@ -1180,14 +1180,14 @@ MUTATIONS = [
     ),
     Mutation(
         "the harness ignoring a page's clock: real",
-        "docs_harness.py",
-        'real_clock = database == "postgresql" or clock == "real"',
-        'real_clock = database == "postgresql"',
+        "src/pytest_pages/runtime.py",
+        'real = self.clock == "real"',
+        "real = False",
         ("tests/test_harness.py::test_a_page_with_clock_real_runs_on_the_real_clock",),
     ),
     Mutation(
         "the harness taking any clock: it is given",
-        "docs_harness.py",
+        "src/pytest_pages/markdown.py",
         '("virtual", "real"))',
         '("virtual", "real", "wall"))',
         ("tests/test_harness.py::test_the_front_matter_names_the_pages_clock",),

@@ -12,7 +12,13 @@ import pytest
 import respx
 
 import docs_postgres
-from docs_harness import ROOT, seeded_database, upstreams
+from tests.support.databases import seeded_database
+from tests.support.project import ROOT
+from tests.support.upstreams import upstreams
+
+# A documentation project of its own, which tests/test_sample_project.py runs in a pytest of its
+# own: collected here, its conftest's page set-up would reach every page of the guide.
+collect_ignore = ["sample_project"]
 
 # What a site build reads; each engine builds from a copy of these, so nothing it writes (the
 # site, Zensical's .cache) lands in the repository.

@@ -25,7 +25,7 @@ from benchmarks import (
     server,
     table,
 )
-from docs_harness import ROOT
+from tests.support.project import ROOT
 
 PUBLISHED = json.loads((RESULTS / "results.json").read_text(encoding="utf-8"))
 

@@ -36,7 +36,7 @@ from playwright.sync_api import (
     sync_playwright,
 )
 
-from docs_harness import ROOT, page_address
+from tests.support.project import ROOT, page_address
 
 DOCS = ROOT / "docs"
 PAGES = sorted(DOCS.rglob("*.md"))

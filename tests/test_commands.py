@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from uvicorn.importer import import_from_string
 
-from docs_harness import ROOT
+from tests.support.project import ROOT
 
 PAGES = sorted((ROOT / "docs").glob("*.md"))
 COMMANDS = [

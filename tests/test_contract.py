@@ -10,9 +10,9 @@ import respx
 import sqlalchemy.exc
 from fastapi import FastAPI
 
-from docs_harness import load_snippet as load
-from docs_harness import seeded_database, sqlite_url
 from testing import app_client
+from tests.support.databases import seeded_database, sqlite_url
+from tests.support.project import load_snippet as load
 
 APPS = ["async_endpoint", "parallel_tasks", "fetch_data", "external_api", "users_db"]
 APPS += ["users_sqlalchemy"]

@@ -33,9 +33,11 @@ from starlette.routing import Match
 
 import docs_postgres
 import upstream_errors
-from docs_harness import JSONPLACEHOLDER, ROOT, seeded_database, sqlite_path, sqlite_url
-from docs_harness import load_snippet as load
 from testing import app_client
+from tests.support.databases import seeded_database, sqlite_path, sqlite_url
+from tests.support.project import ROOT
+from tests.support.project import load_snippet as load
+from tests.support.upstreams import JSONPLACEHOLDER
 
 SECRET = "db01.internal"  # in everything an upstream sends; never in what a client gets
 

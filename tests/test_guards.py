@@ -6,18 +6,12 @@ from contextlib import closing
 from pathlib import Path
 
 import pytest
+from pytest_pages.blocks import Code
+from pytest_pages.corpus import scanned_python_fences
+from pytest_pages.includes import snippet_section
 
-from docs_harness import (
-    RECORDINGS,
-    ROOT,
-    Code,
-    includes,
-    pages,
-    scanned_python_fences,
-    seeded_database,
-    snippet_section,
-    sqlite_path,
-)
+from tests.support.databases import seeded_database, sqlite_path
+from tests.support.project import RECORDINGS, ROOT, includes, pages
 
 DOCS = ROOT / "docs"
 SNIPPETS = ROOT / "snippets"

@@ -17,21 +17,18 @@ from textwrap import dedent
 from typing import Any
 
 import pytest
+from pytest_pages.collection import pages
+from pytest_pages.corpus import scanned_python_fences
+from pytest_pages.markdown import clock_of
+from pytest_pages.runtime import CLOCK_START
 from sybil import Document
 from sybil.example import SybilFailure
 
 import docs_postgres
 import docs_processes
-from docs_harness import (
-    CLOCK_START,
-    RECORDINGS,
-    ROOT,
-    clock_of,
-    database_of,
-    pages,
-    scanned_python_fences,
-    sqlite_path,
-)
+from tests.support.databases import sqlite_path
+from tests.support.pages import database_of
+from tests.support.project import RECORDINGS, ROOT
 
 FENCE = "```"
 
@@ -46,7 +43,7 @@ def opened_page(root: Path, text: str, **snippets: str) -> Iterator[Document]:
     page.write_text(dedent(text), encoding="utf-8")
     for name, source in snippets.items():
         (root / "snippets" / name.replace("__", ".")).write_text(dedent(source), encoding="utf-8")
-    sybil = pages(root)
+    sybil = pages(root, root / "docs", root / "snippets", CONFIG[0])
     document = sybil.parse(page)
     assert sybil.setup is not None
     assert sybil.teardown is not None
@@ -57,12 +54,26 @@ def opened_page(root: Path, text: str, **snippets: str) -> Iterator[Document]:
         sybil.teardown(document.namespace)
 
 
-def run_page(root: Path, text: str, **snippets: str) -> dict[str, Any]:
-    """Run every example of the page, as the test run would; return the page's namespace."""
+def run_page(root: Path, text: str, update_docs: bool = False, **snippets: str) -> dict[str, Any]:
+    """Run every example of the page, as the test run would (with --update-docs, if asked);
+    return the page's namespace."""
     with opened_page(root, text, **snippets) as document:
+        document.namespace["__page__"].update_docs = update_docs
         for example in document.examples():
             example.evaluate()
     return document.namespace
+
+
+#: The run's pytest config, which a page opened here needs for its set-up hook (the project's
+#: upstreams and database, tests/support/pages.py); set for each test by `config` below.
+CONFIG: list[pytest.Config] = []
+
+
+@pytest.fixture(autouse=True)
+def config(pytestconfig: pytest.Config) -> Iterator[None]:
+    CONFIG.append(pytestconfig)
+    yield
+    CONFIG.clear()
 
 
 @pytest.fixture(autouse=True)
@@ -417,9 +428,8 @@ def test_every_exchange_is_also_sent_over_a_socket_to_uvicorn(tmp_path: Path) ->
 def test_update_docs_rewrites_nothing_the_two_ways_disagree_on(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("DOCS_UPDATE", "1")
     with pytest.raises(SybilFailure) as failed:
-        run_page(tmp_path, WHERE_APP + where_exchange("elsewhere"))
+        run_page(tmp_path, WHERE_APP + where_exchange("elsewhere"), update_docs=True)
     report = failed.value.result
     assert "in-process (httpx.ASGITransport):" in report
     assert "over a socket (uvicorn on 127.0.0.1):" in report
@@ -990,17 +1000,13 @@ def project(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> Path:
     for folder in ("docs", "snippets"):
         (pytester.path / folder).mkdir()
     pytester.makeconftest(
-        "from pathlib import Path\n"
-        "from docs_harness import NetworkGuard, collect_pages, keep_pages_whole\n"
-        "pytest_collect_file = collect_pages(Path(__file__).parent)\n"
-        "def pytest_collection_modifyitems(items):\n"
-        "    keep_pages_whole(items)\n"
+        "pytest_plugins = ['tests.support.pages']  # the guide's upstreams and database\n"
         "def pytest_configure(config):\n"
-        "    config.pluginmanager.register(NetworkGuard(), 'network-guard')\n"
         "    import asyncio; asyncio.set_event_loop(None)  # as ours does, for looptime\n"
     )
     pytester.makeini(
         "[pytest]\n"
+        "pages = docs\n"
         "addopts = -p no:cacheprovider -p no:schemathesis -p no:hypothesispytest\n"
         "asyncio_default_fixture_loop_scope = function\n"
         "filterwarnings = error\n"
@@ -1086,9 +1092,7 @@ def test_a_changed_message_fails_naming_the_page_and_line(
 
 
 def update_docs(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("DOCS_UPDATE", "1")
-    pytester.runpytest_subprocess("docs")
-    monkeypatch.delenv("DOCS_UPDATE")
+    pytester.runpytest_subprocess("docs", "--update-docs")
 
 
 def test_update_docs_changes_nothing_on_a_page_that_is_right(

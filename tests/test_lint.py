@@ -7,8 +7,9 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from pytest_pages.blocks import Code
 
-from docs_harness import ROOT, Code, page_as_module, pages
+from tests.support.project import ROOT, page_as_module, pages
 
 PAGES = sorted((ROOT / "docs").glob("*.md"))
 PAGE_IDS = [page.name for page in PAGES]

@@ -22,15 +22,16 @@ import httpx
 import pytest
 import respx
 from databases import Database
+from pytest_pages.transport import ErrorLog
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.types import ASGIApp
 
 import upstream_errors
 from benchmarks_hostile import Counted
-from docs_harness import ErrorLog, seeded_database, sqlite_path, sqlite_url
-from docs_harness import load_snippet as load
 from local_server import local_server
+from tests.support.databases import seeded_database, sqlite_path, sqlite_url
+from tests.support.project import load_snippet as load
 
 MiB = 1024 * 1024
 

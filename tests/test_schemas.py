@@ -25,10 +25,11 @@ import uvicorn
 from fastapi import FastAPI
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis.configuration import set_hypothesis_home_dir
+from pytest_pages.runtime import new_server_loop
 from schemathesis.core.result import Err
 
-from docs_harness import ROOT, new_server_loop
-from docs_harness import load_snippet as load
+from tests.support.project import ROOT
+from tests.support.project import load_snippet as load
 
 EXAMPLES = 10  # generated cases per operation: valid ones, and invalid ones for any input
 

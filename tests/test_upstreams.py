@@ -8,7 +8,8 @@ import pytest
 import pytest_asyncio
 import respx
 
-from docs_harness import JSONPLACEHOLDER, RECORDINGS
+from tests.support.project import RECORDINGS
+from tests.support.upstreams import JSONPLACEHOLDER
 
 
 def recorded(resource: str) -> list[dict[str, object]]:

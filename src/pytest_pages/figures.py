@@ -1,0 +1,101 @@
+"""The run's figures: what the pages did, counted per page, summed across pytest-xdist
+workers, printed at the end and, with `--pages-report PATH`, written as JSON."""
+
+from __future__ import annotations
+
+import json
+import platform
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+#: The counts, in the order the summary prints them.
+COUNTS = (
+    "python blocks passed",
+    "exchanges verified in process",
+    "exchanges verified over a socket",
+    "conversations verified over a socket",
+    "pages",
+    "loop seconds",
+)
+
+
+@dataclass
+class Figures:
+    """Counts for the whole run and for each page (keyed `docs/page.md`), and every skip."""
+
+    totals: dict[str, float] = field(default_factory=lambda: dict.fromkeys(COUNTS, 0.0))
+    pages: dict[str, dict[str, float]] = field(default_factory=dict)
+    skipped: list[dict[str, Any]] = field(default_factory=list)
+
+    def count(self, page: str, name: str, value: float = 1) -> None:
+        self.totals[name] = self.totals.get(name, 0.0) + value
+        self.count_on_page_only(page, name, value)
+
+    def skip(self, page: str, line: int, reason: str) -> None:
+        self.skipped.append({"page": page, "line": line, "reason": reason})
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain data, for a worker's report to the main process and for the JSON report."""
+        return {"totals": self.totals, "pages": self.pages, "skipped": self.skipped}
+
+    def add(self, other: dict[str, Any]) -> None:
+        """Add what another process (a pytest-xdist worker) counted."""
+        for name, value in other["totals"].items():
+            self.totals[name] = self.totals.get(name, 0.0) + value
+        for page, counts in other["pages"].items():
+            for name, value in counts.items():
+                self.count_on_page_only(page, name, value)
+        self.skipped.extend(other["skipped"])
+
+    def count_on_page_only(self, page: str, name: str, value: float) -> None:
+        on_page = self.pages.setdefault(page, {})
+        on_page[name] = on_page.get(name, 0.0) + value
+
+    def summary(self) -> list[str]:
+        """The lines the terminal summary prints."""
+        figures = ", ".join(f"{value:g} {name}" for name, value in self.totals.items())
+        lines = [f"docs: {figures}, {len(self.skipped)} skipped"]
+        lines += [f"  skipped {s['page']}:{s['line']}: {s['reason']}" for s in self.skipped]
+        return lines
+
+
+FIGURES = pytest.StashKey[Figures]()
+
+
+def of(config: pytest.Config) -> Figures:
+    """This process's figures, made on first use."""
+    if FIGURES not in config.stash:
+        config.stash[FIGURES] = Figures()
+    return config.stash[FIGURES]
+
+
+def versions(distributions: list[str]) -> dict[str, str]:
+    """The installed version of each named distribution ("not installed" if absent)."""
+    found = {"python": platform.python_version()}
+    for name in distributions:
+        try:
+            found[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            found[name] = "not installed"
+    return found
+
+
+def write_report(
+    path: Path, figures: Figures, distributions: list[str], exitstatus: int, seconds: float
+) -> None:
+    """The run's figures as JSON: totals, each page's counts, skips with their reasons, the
+    versions of the libraries under test, when the run ended, how, and how long it took."""
+    report = {
+        "finished": datetime.now(UTC).isoformat(timespec="seconds"),
+        "exit status": exitstatus,
+        "seconds": round(seconds, 2),
+        "versions": versions(distributions),
+        **figures.as_dict(),
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(report, indent=2, sort_keys=False) + "\n", encoding="utf-8")

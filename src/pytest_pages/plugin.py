@@ -1,0 +1,97 @@
+"""The pytest plugin (entry point `pages`): options, and the hooks that wire the modules in.
+
+Nothing happens unless the ini option `pages` names folders of Markdown pages."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pytest_pages import figures, hookspecs
+from pytest_pages.collection import SNIPPETS, PageFile, keep_pages_whole, pages
+from pytest_pages.network import NetworkGuard
+
+PAGES = pytest.StashKey[list[Any]]()  # one Sybil per folder of pages
+STARTED = pytest.StashKey[float]()  # when the session started, by time.perf_counter()
+
+
+def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
+    pluginmanager.add_hookspecs(hookspecs)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("pages", "Markdown pages run as tests (pytest-pages)")
+    group.addoption(
+        "--update-docs",
+        action="store_true",
+        help="rewrite every shown response and conversation that differs from what the app sends",
+    )
+    group.addoption(
+        "--pages-report",
+        metavar="PATH",
+        type=Path,
+        help="write the run's figures (counts per page, skips, versions) to PATH as JSON",
+    )
+    parser.addini("pages", "folders of Markdown pages to run as tests (none: off)", "paths", [])
+    parser.addini("pages_snippets", "the folder --8<-- includes read from", "string", "snippets")
+    parser.addini("pages_versions", "distributions whose versions the report records", "args", [])
+    parser.addini(
+        "pages_allow_network", "let tests reach beyond loopback (default: fail them)", "bool"
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    folders: list[Path] = config.getini("pages")
+    if not folders:
+        return
+    snippets = config.rootpath / config.getini("pages_snippets")
+    config.stash[SNIPPETS] = snippets
+    config.stash[PAGES] = [pages(config.rootpath, f, snippets, config) for f in folders]
+    if not config.getini("pages_allow_network"):
+        config.pluginmanager.register(NetworkGuard(), "pages-network-guard")
+
+
+def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> PageFile | None:
+    for sybil in parent.config.stash.get(PAGES, []):
+        if sybil.should_parse(file_path):
+            return PageFile.from_parent(parent, path=file_path, sybils=[sybil])
+    return None
+
+
+@pytest.hookimpl(trylast=True)  # after pytest-randomly's shuffle
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    keep_pages_whole(items)
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    session.config.stash[STARTED] = time.perf_counter()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    config = session.config
+    counted = figures.of(config)
+    workeroutput = getattr(config, "workeroutput", None)
+    if workeroutput is not None:  # a pytest-xdist worker: report to the main process
+        workeroutput["pages"] = counted.as_dict()
+    elif config.getoption("pages_report") is not None:
+        path = config.rootpath / config.getoption("pages_report")
+        seconds = time.perf_counter() - config.stash[STARTED]
+        distributions = config.getini("pages_versions")
+        figures.write_report(path, counted, distributions, int(exitstatus), seconds)
+
+
+@pytest.hookimpl(optionalhook=True)  # pytest-xdist's: a worker has finished
+def pytest_testnodedown(node: Any) -> None:
+    if "pages" in node.workeroutput:
+        figures.of(node.config).add(node.workeroutput["pages"])
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    counted = figures.of(terminalreporter.config)
+    if counted.totals["pages"]:
+        terminalreporter.write_sep("-", "the pages")
+        for line in counted.summary():
+            terminalreporter.write_line(line)

@@ -1,0 +1,46 @@
+"""This project's page set-up: what every page of the guide runs against.
+
+A pytest plugin (root conftest.py's `pytest_plugins`) implementing pytest-pages'
+`pytest_pages_setup`. Each page gets:
+
+- `respx_mock`, a respx router consulted first, with JSONPlaceholder's recordings behind it
+  (`upstreams.py`);
+- a freshly seeded SQLite database, or, for a page whose front matter says
+  `database: postgresql`, a fresh database on a throwaway PostgreSQL server
+  (`docs_postgres.py`), on the real clock; its URL in `DATABASE_URL`;
+- `FILES_DIR`, a folder of the page's own (not created: apps make their own folders).
+"""
+
+import pytest
+from pytest_pages.markdown import choice, front_matter
+from pytest_pages.runtime import Page
+
+import docs_postgres
+from tests.support.databases import seeded_database
+from tests.support.upstreams import upstreams
+
+DATABASES = ("sqlite", "postgresql")
+
+
+def database_of(text: str) -> str:
+    """The front matter's `database:` (`sqlite`, the default, or `postgresql`)."""
+    return choice(front_matter(text), "database", "sqlite", DATABASES)
+
+
+@pytest.hookimpl
+def pytest_pages_setup(page: Page) -> None:
+    page.namespace["respx_mock"] = page.resources.enter_context(upstreams())
+    database_url = seeded_database(page.workdir)
+    if choice(page.front_matter, "database", "sqlite", DATABASES) == "postgresql":
+        # On the virtual clock, a timer (asyncpg's connect timeout, the pool's timeout) fires
+        # as soon as the loop has nothing to do but wait for the server.
+        page.clock = "real"
+        page.required = docs_postgres.required()  # REQUIRE_POSTGRES, which CI sets
+        try:
+            database_url = docs_postgres.fresh_database()
+        except docs_postgres.NoServer as error:
+            page.unavailable = f"no PostgreSQL server: {error}"
+            if page.required:
+                page.unavailable += " (REQUIRE_POSTGRES is set)"
+    page.environment["DATABASE_URL"] = database_url
+    page.environment["FILES_DIR"] = str(page.workdir / "files")

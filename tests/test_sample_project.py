@@ -1,0 +1,78 @@
+"""The engine is reusable: tests/sample_project/, a documentation project with nothing of the
+guide's (a page, a snippet, an app, its own page set-up), runs through the installed plugin in
+a pytest of its own."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.support.project import ROOT
+
+SAMPLE = ROOT / "tests" / "sample_project"
+
+
+def run_pytest(folder: Path, *arguments: str) -> subprocess.CompletedProcess[str]:
+    """pytest in `folder`, with the installed plugins and nothing of this project's on the
+    path: no PYTHONPATH, and the guide's folder neither the working directory nor an ancestor."""
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
+    environment.pop("PYTHONPATH", None)
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", *arguments],
+        cwd=folder,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@pytest.fixture
+def sample(tmp_path: Path) -> Path:
+    return Path(shutil.copytree(SAMPLE, tmp_path / "sample"))
+
+
+@pytest.mark.parametrize("parallel", [(), ("-n", "2")], ids=["serial", "two workers"])
+def test_the_sample_project_runs_through_the_installed_plugin(
+    sample: Path, parallel: tuple[str, ...]
+) -> None:
+    run = run_pytest(sample, *parallel, "--pages-report", "report.json")
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "3 passed" in run.stdout
+    report = json.loads((sample / "report.json").read_text(encoding="utf-8"))
+    counts = {
+        "python blocks passed": 2,
+        "exchanges verified in process": 1,
+        "exchanges verified over a socket": 1,
+        "conversations verified over a socket": 0,
+        "pages": 1,
+        # the block's two seconds and the exchange's, sent in-process on the page's loop
+        "loop seconds": 4.0,
+    }
+    assert {name: round(value, 6) for name, value in report["totals"].items()} == counts
+    on_page = report["pages"]["docs/greetings.md"]
+    assert on_page["python blocks passed"] == 2
+    assert round(on_page["loop seconds"], 6) == 4.0
+    assert report["skipped"] == []
+    assert report["exit status"] == 0
+    assert set(report["versions"]) == {"python", "fastapi", "httpx"}
+    assert "docs: 2 python blocks passed" in run.stdout
+
+
+def test_a_sample_page_that_breaks_fails_naming_its_line(sample: Path) -> None:
+    page = sample / "docs" / "greetings.md"
+    page.write_text(page.read_text(encoding="utf-8").replace("Grace!", "Ada!"), encoding="utf-8")
+    run = run_pytest(sample)
+    assert run.returncode == 1
+    assert "docs/greetings.md:27: GET /greet/Grace answered differently" in run.stdout
+
+
+def test_without_the_ini_option_the_plugin_collects_nothing(sample: Path) -> None:
+    ini = (sample / "pytest.ini").read_text(encoding="utf-8")
+    (sample / "pytest.ini").write_text(ini.replace("pages = docs\n", ""), encoding="utf-8")
+    run = run_pytest(sample)
+    assert run.returncode == pytest.ExitCode.NO_TESTS_COLLECTED, run.stdout + run.stderr
