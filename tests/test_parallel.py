@@ -65,6 +65,7 @@ def test_alone(index):
     record("test_alone", index)
 
 
+# Not grouped by xdist 3.8.0 under pytest 9.2 (pytest-xdist#1386); here, it runs beside the pages.
 @pytest.mark.xdist_group("trio")
 @pytest.mark.parametrize("index", range(3))
 def test_grouped(index):
@@ -108,6 +109,8 @@ MODES = {
     "--dist loadfile": ["-n", "2", "--dist", "loadfile"],
     "--dist loadgroup": ["-n", "2", "--dist", "loadgroup"],
     "--dist worksteal": ["-n", "2", "--dist", "worksteal"],
+    # load's one-test-at-a-time sending; the pages' scheduler sends whole units, and ignores it
+    "--maxschedchunk 1": ["-n", "2", "--maxschedchunk", "1"],
 }
 
 
