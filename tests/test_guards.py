@@ -6,10 +6,10 @@ from contextlib import closing
 from pathlib import Path
 
 import pytest
+
 from pytest_pages.blocks import Code
 from pytest_pages.corpus import scanned_python_fences
 from pytest_pages.includes import snippet_section
-
 from tests.support.databases import seeded_database, sqlite_path
 from tests.support.project import RECORDINGS, ROOT, includes, pages
 

@@ -17,15 +17,15 @@ from textwrap import dedent
 from typing import Any
 
 import pytest
-from pytest_pages.collection import pages
-from pytest_pages.corpus import scanned_python_fences
-from pytest_pages.markdown import clock_of
-from pytest_pages.runtime import CLOCK_START
 from sybil import Document
 from sybil.example import SybilFailure
 
 import docs_postgres
 import docs_processes
+from pytest_pages.collection import pages
+from pytest_pages.corpus import scanned_python_fences
+from pytest_pages.markdown import clock_of
+from pytest_pages.runtime import CLOCK_START
 from tests.support.databases import sqlite_path
 from tests.support.pages import database_of
 from tests.support.project import RECORDINGS, ROOT

@@ -7,8 +7,8 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from pytest_pages.blocks import Code
 
+from pytest_pages.blocks import Code
 from tests.support.project import ROOT, page_as_module, pages
 
 PAGES = sorted((ROOT / "docs").glob("*.md"))

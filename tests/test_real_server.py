@@ -22,7 +22,6 @@ import httpx
 import pytest
 import respx
 from databases import Database
-from pytest_pages.transport import ErrorLog
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.types import ASGIApp
@@ -30,6 +29,7 @@ from starlette.types import ASGIApp
 import upstream_errors
 from benchmarks_hostile import Counted
 from local_server import local_server
+from pytest_pages.transport import ErrorLog
 from tests.support.databases import seeded_database, sqlite_path, sqlite_url
 from tests.support.project import load_snippet as load
 

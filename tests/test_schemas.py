@@ -25,9 +25,9 @@ import uvicorn
 from fastapi import FastAPI
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis.configuration import set_hypothesis_home_dir
-from pytest_pages.runtime import new_server_loop
 from schemathesis.core.result import Err
 
+from pytest_pages.runtime import new_server_loop
 from tests.support.project import ROOT
 from tests.support.project import load_snippet as load
 

@@ -8,8 +8,8 @@ import re
 from pathlib import Path
 
 import yaml  # type: ignore[import-untyped]  # mkdocs' dependency; no stubs installed
-from pytest_pages.includes import snippet_section
 
+from pytest_pages.includes import snippet_section
 from tests.support.project import ROOT, includes, page_address
 
 DOCS = ROOT / "docs"

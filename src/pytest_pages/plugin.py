@@ -50,6 +50,10 @@ def pytest_configure(config: pytest.Config) -> None:
     snippets = config.rootpath / config.getini("pages_snippets")
     config.stash[SNIPPETS] = snippets
     config.stash[PAGES] = [pages(config.rootpath, f, snippets, config) for f in folders]
+    if config.pluginmanager.hasplugin("xdist"):  # under any --dist mode, pages stay whole
+        from pytest_pages import scheduling  # it builds on xdist's schedulers
+
+        config.pluginmanager.register(scheduling, "pages-scheduling")
     if not config.getini("pages_allow_network"):
         config.pluginmanager.register(NetworkGuard(), "pages-network-guard")
 

@@ -1,6 +1,7 @@
 """The sample project's page set-up: every page gets a greeting in its environment."""
 
 import pytest
+
 from pytest_pages.runtime import Page
 
 

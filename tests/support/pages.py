@@ -12,10 +12,10 @@ A pytest plugin (root conftest.py's `pytest_plugins`) implementing pytest-pages'
 """
 
 import pytest
-from pytest_pages.markdown import choice, front_matter
-from pytest_pages.runtime import Page
 
 import docs_postgres
+from pytest_pages.markdown import choice, front_matter
+from pytest_pages.runtime import Page
 from tests.support.databases import seeded_database
 from tests.support.upstreams import upstreams
 

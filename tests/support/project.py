@@ -5,9 +5,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 
+from sybil import Sybil
+
 from pytest_pages import corpus
 from pytest_pages.collection import pages as pages_in
-from sybil import Sybil
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs"
