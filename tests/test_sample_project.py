@@ -68,7 +68,7 @@ def test_a_sample_page_that_breaks_fails_naming_its_line(sample: Path) -> None:
     page.write_text(page.read_text(encoding="utf-8").replace("Grace!", "Ada!"), encoding="utf-8")
     run = run_pytest(sample)
     assert run.returncode == 1
-    assert "docs/greetings.md:27: GET /greet/Grace answered differently" in run.stdout
+    assert "docs/greetings.md:31: GET /greet/Grace HTTP/1.1 answered differently" in run.stdout
 
 
 def test_without_the_ini_option_the_plugin_collects_nothing(sample: Path) -> None:
