@@ -1256,6 +1256,55 @@ MUTATIONS = [
         'assert "and config.workers == 1:" not in inspect.getsource(run_uvicorn)',
         ("docs/workers.md",),
     ),
+    Mutation(
+        "scheduling: pages not recognised, so xdist's load splits them",
+        "src/pytest_pages/scheduling.py",
+        "    return file if file.endswith(PAGE_SUFFIX) else None",
+        "    return None",
+        ("tests/test_parallel.py",),
+    ),
+    Mutation(
+        "scheduling: worksteal left to xdist, which steals half a page",
+        "src/pytest_pages/scheduling.py",
+        'SPLITTING_MODES = frozenset({"load", "loadgroup", "worksteal"})',
+        'SPLITTING_MODES = frozenset({"load", "loadgroup"})',
+        ("tests/test_parallel.py",),
+    ),
+    Mutation(
+        "the plugin's scheduler never registered, so plain -n splits the pages",
+        "src/pytest_pages/plugin.py",
+        '        config.pluginmanager.register(scheduling, "pages-scheduling")',
+        "        pass",
+        ("tests/test_sample_project.py",),
+    ),
+    Mutation(
+        "a worker's figures dropped from the run's",
+        "src/pytest_pages/plugin.py",
+        '        figures.of(node.config).add(node.workeroutput["pages"])',
+        "        pass",
+        ("tests/test_sample_project.py",),
+    ),
+    Mutation(
+        "the report's versions made up",
+        "src/pytest_pages/figures.py",
+        "            found[name] = metadata.version(name)",
+        '            found[name] = "1.0"',
+        ("tests/test_sample_project.py",),
+    ),
+    Mutation(
+        "the plugin collecting docs/ where nobody asked it to",
+        "src/pytest_pages/plugin.py",
+        "    if not folders:\n        return\n",
+        '    if not folders:\n        folders = [config.rootpath / "docs"]\n',
+        ("tests/test_sample_project.py",),
+    ),
+    Mutation(
+        "--update-docs ignored",
+        "src/pytest_pages/runtime.py",
+        'self.update_docs: bool = config.getoption("update_docs", False)',
+        "self.update_docs: bool = False",
+        ("tests/test_harness.py::test_update_docs_rewrites_exactly_the_response_that_changed",),
+    ),
 ]
 
 
@@ -1300,7 +1349,9 @@ def pytest(
     workers, each running whole files, as `make test` does."""
     # The set-up's commands first on PATH, as `make` runs them (the site tests call mkdocs).
     path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"
-    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1", "PATH": path}
+    # The copy's own engine (src/pytest_pages) before the one `make setup` installed, which
+    # is the repository's: a mutation of the engine must be what the tests run.
+    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1", "PATH": path, "PYTHONPATH": str(copy / "src")}
     workers = ["-n", "2", "--dist", "loadfile"] if parallel else []
     return subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:randomly", *workers, *tests],

@@ -28,7 +28,7 @@ from pytest_pages.markdown import clock_of
 from pytest_pages.runtime import CLOCK_START
 from tests.support.databases import sqlite_path
 from tests.support.pages import database_of
-from tests.support.project import RECORDINGS, ROOT
+from tests.support.project import RECORDINGS, ROOT, SRC
 
 FENCE = "```"
 
@@ -1011,7 +1011,7 @@ def project(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> Path:
         "asyncio_default_fixture_loop_scope = function\n"
         "filterwarnings = error\n"
     )
-    monkeypatch.setenv("PYTHONPATH", str(ROOT))
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(SRC), str(ROOT)]))
     return pytester.path
 
 

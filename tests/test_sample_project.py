@@ -7,20 +7,23 @@ import os
 import shutil
 import subprocess
 import sys
+from importlib import metadata
 from pathlib import Path
 
 import pytest
 
-from tests.support.project import ROOT
+import pytest_pages
+from tests.support.project import ROOT, SRC
 
 SAMPLE = ROOT / "tests" / "sample_project"
 
 
 def run_pytest(folder: Path, *arguments: str) -> subprocess.CompletedProcess[str]:
-    """pytest in `folder`, with the installed plugins and nothing of this project's on the
-    path: no PYTHONPATH, and the guide's folder neither the working directory nor an ancestor."""
+    """pytest in `folder`, with the installed plugins and nothing of the guide's on the path:
+    the engine alone (this tree's) on PYTHONPATH, and the guide's folder neither the working
+    directory nor an ancestor."""
     environment = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
-    environment.pop("PYTHONPATH", None)
+    environment["PYTHONPATH"] = str(SRC)
     return subprocess.run(
         [sys.executable, "-m", "pytest", *arguments],
         cwd=folder,
@@ -60,6 +63,7 @@ def test_the_sample_project_runs_through_the_installed_plugin(
     assert report["skipped"] == []
     assert report["exit status"] == 0
     assert set(report["versions"]) == {"python", "fastapi", "httpx"}
+    assert report["versions"]["fastapi"] == metadata.version("fastapi")
     assert "docs: 2 python blocks passed" in run.stdout
 
 
@@ -76,3 +80,9 @@ def test_without_the_ini_option_the_plugin_collects_nothing(sample: Path) -> Non
     (sample / "pytest.ini").write_text(ini.replace("pages = docs\n", ""), encoding="utf-8")
     run = run_pytest(sample)
     assert run.returncode == pytest.ExitCode.NO_TESTS_COLLECTED, run.stdout + run.stderr
+
+
+def test_the_engine_under_test_is_this_trees_own() -> None:
+    """`make setup` installs src/pytest_pages editable; a copy of the tree (a mutant's) must run
+    its own engine, which its PYTHONPATH puts first (mutations.py sets it)."""
+    assert Path(pytest_pages.__file__).parent == SRC / "pytest_pages"

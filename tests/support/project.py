@@ -15,6 +15,9 @@ DOCS = ROOT / "docs"
 SNIPPETS = ROOT / "snippets"
 RECORDINGS = ROOT / "upstream" / "jsonplaceholder"
 SEED_SQL = SNIPPETS / "users_db.sql"
+#: The engine, src/pytest_pages. A pytest started in a subprocess gets it on PYTHONPATH, so that
+#: it runs this tree's engine, not the one `make setup` installed (in a mutant's copy, they differ).
+SRC = ROOT / "src"
 
 
 def pages() -> Sybil:
