@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-import docs_postgres
+from tests.support import postgres
 
 # tests/test_harness.py runs pages in a pytest of its own; tests/support/pages.py gives every
 # page the upstreams, database and environment the guide's code expects.
@@ -22,4 +22,4 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_sessionfinish() -> None:
-    docs_postgres.stop()  # this process's PostgreSQL cluster, if a page or test started one
+    postgres.stop()  # this process's PostgreSQL cluster, if a page or test started one

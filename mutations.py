@@ -964,7 +964,7 @@ MUTATIONS = [
     ),
     Mutation(
         "PostgreSQL: every page handed the one seeded database",
-        "docs_postgres.py",
+        "tests/support/postgres.py",
         "return server.url(name)",
         "return server.url(TEMPLATE)",
         ("tests/test_harness.py::test_a_postgresql_page_gets_a_fresh_database_and_the_real_clock",),
@@ -979,7 +979,7 @@ MUTATIONS = [
     Mutation(
         "PostgreSQL: REQUIRE_POSTGRES ignored, a missing server skipped in CI",
         "tests/support/pages.py",
-        "        page.required = docs_postgres.required()",
+        "        page.required = postgres.required()",
         "        page.required = False",
         ("tests/test_harness.py::test_without_a_server_a_postgresql_page_fails_where_required",),
     ),
@@ -992,14 +992,14 @@ MUTATIONS = [
     ),
     Mutation(
         "PostgreSQL: the pages' apps connecting as the superuser",
-        "docs_postgres.py",
+        "tests/support/postgres.py",
         "user: str = APP_USER",
         "user: str = USER",
         ("docs/postgres.md",),
     ),
     Mutation(
         "PostgreSQL: a failed start-up removing the directory of a server left running",
-        "docs_postgres.py",
+        "tests/support/postgres.py",
         '        log = tail(directory / "log")\n        Cluster(directory, 0).stop()\n',
         '        log = tail(directory / "log")\n'
         "        shutil.rmtree(directory, ignore_errors=True)\n",
@@ -1007,7 +1007,7 @@ MUTATIONS = [
     ),
     Mutation(
         "PostgreSQL: Cluster.stop removing the directory only, the server still running",
-        "docs_postgres.py",
+        "tests/support/postgres.py",
         'self.pg_ctl("stop", "-m", "immediate", "-w")',
         "pass",
         ("tests/test_harness.py::test_a_failed_postgresql_start_up_stops_the_server_and_says_why",),
@@ -1021,7 +1021,7 @@ MUTATIONS = [
     ),
     Mutation(
         "PostgreSQL: a failed start-up's message without the server's log",
-        "docs_postgres.py",
+        "tests/support/postgres.py",
         "        if isinstance(error, NoServer) and log:\n",
         "        if False:\n",
         ("tests/test_harness.py::test_a_failed_postgresql_start_up_stops_the_server_and_says_why",),
@@ -1194,7 +1194,7 @@ MUTATIONS = [
     ),
     Mutation(
         "a server left by a failed page killed without its workers",
-        "docs_processes.py",
+        "tests/support/processes.py",
         "os.killpg(process.pid, signal.SIGKILL)",
         "os.kill(process.pid, signal.SIGKILL)",
         ("tests/test_processes.py::test_a_killed_server_takes_its_workers_with_it",),

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import respx
 
-import docs_postgres
+from tests.support import postgres
 from tests.support.databases import seeded_database
 from tests.support.project import ROOT
 from tests.support.upstreams import upstreams
@@ -45,21 +45,21 @@ def database_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
 
 
 @pytest.fixture
-def postgres_cluster() -> docs_postgres.Cluster:
+def postgres_cluster() -> postgres.Cluster:
     """This process's PostgreSQL cluster; the test skips where no server can start, and
     fails instead under REQUIRE_POSTGRES."""
     try:
-        return docs_postgres.cluster()
-    except docs_postgres.NoServer as error:
-        if docs_postgres.required():
+        return postgres.cluster()
+    except postgres.NoServer as error:
+        if postgres.required():
             pytest.fail(f"no PostgreSQL server: {error} (REQUIRE_POSTGRES is set)")
         pytest.skip(f"no PostgreSQL server: {error}")
 
 
 @pytest.fixture
-def postgres_url(postgres_cluster: docs_postgres.Cluster, monkeypatch: pytest.MonkeyPatch) -> str:
+def postgres_url(postgres_cluster: postgres.Cluster, monkeypatch: pytest.MonkeyPatch) -> str:
     """A fresh PostgreSQL database seeded like SQLite's, handed over through DATABASE_URL."""
-    url = docs_postgres.fresh_database()
+    url = postgres.fresh_database()
     monkeypatch.setenv("DATABASE_URL", url)
     return url
 

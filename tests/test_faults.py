@@ -31,9 +31,9 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 from starlette.routing import Match
 
-import docs_postgres
 import upstream_errors
 from testing import app_client
+from tests.support import postgres
 from tests.support.databases import seeded_database, sqlite_path, sqlite_url
 from tests.support.project import ROOT
 from tests.support.project import load_snippet as load
@@ -469,7 +469,7 @@ async def postgres_fault(
     elif request.param == "killed mid-request":
 
         def kill_the_connection(*_: object) -> None:  # runs just before the query is sent
-            docs_postgres.cluster().psql(
+            postgres.cluster().psql(
                 "-c",
                 "SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity"
                 " WHERE application_name = 'users-api'",
@@ -485,7 +485,7 @@ async def postgres_fault(
         if request.param == "pool exhausted":
             monkeypatch.setenv("DB_POOL_SIZE", "1")
             monkeypatch.setenv("DB_POOL_TIMEOUT", "0.05")
-        admin = docs_postgres.admin_url(postgres_url)  # the app's role may only read
+        admin = postgres.admin_url(postgres_url)  # the app's role may only read
         locker = create_async_engine(admin, poolclass=NullPool)
         async with locker.connect() as connection:  # rolled back as it closes
             await connection.execute(text("LOCK TABLE users IN ACCESS EXCLUSIVE MODE"))

@@ -20,12 +20,11 @@ import pytest
 from sybil import Document
 from sybil.example import SybilFailure
 
-import docs_postgres
-import docs_processes
 from pytest_pages.collection import pages
 from pytest_pages.corpus import scanned_python_fences
 from pytest_pages.markdown import clock_of
 from pytest_pages.runtime import CLOCK_START
+from tests.support import postgres, processes
 from tests.support.databases import sqlite_path
 from tests.support.pages import database_of
 from tests.support.project import RECORDINGS, ROOT, SRC
@@ -730,7 +729,7 @@ import time
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from docs_postgres import admin_url
+from tests.support.postgres import admin_url
 
 url = os.environ["DATABASE_URL"]
 engine = create_async_engine(admin_url(url))  # the app's role may not delete
@@ -803,7 +802,7 @@ def test_a_page_with_an_unknown_clock_is_refused(tmp_path: Path) -> None:
 
 
 def test_a_postgresql_page_gets_a_fresh_database_and_the_real_clock(
-    tmp_path: Path, postgres_cluster: docs_postgres.Cluster
+    tmp_path: Path, postgres_cluster: postgres.Cluster
 ) -> None:
     before = os.environ.get("DATABASE_URL")
     first = run_page(tmp_path / "first", POSTGRES_PAGE)
@@ -819,9 +818,9 @@ def test_a_postgresql_page_gets_a_fresh_database_and_the_real_clock(
 
 
 def test_the_postgresql_server_outlives_a_killed_worker_so_the_next_run_stops_it(
-    postgres_cluster: docs_postgres.Cluster,
+    postgres_cluster: postgres.Cluster,
 ) -> None:
-    """docs_postgres's docstring: pg_ctl starts the server in a session of its own, so a
+    """tests/support/postgres.py's docstring: pg_ctl starts the server in a session of its own, so a
     signal to the worker's process group does not reach it; stop_orphans is what does."""
     postmaster = int(
         (postgres_cluster.directory / "data" / "postmaster.pid").read_text().split()[0]
@@ -833,19 +832,19 @@ def test_the_postgresql_server_outlives_a_killed_worker_so_the_next_run_stops_it
 def test_a_failed_postgresql_start_up_stops_the_server_and_says_why(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    if not (docs_postgres.BIN / "initdb").exists():
+    if not (postgres.BIN / "initdb").exists():
         pytest.skip("no PostgreSQL server binaries")
     ports: list[int] = []
-    free_port = docs_processes.free_port  # what docs_postgres calls
+    free_port = processes.free_port  # what postgres.start_cluster calls
 
     def recorded_port() -> int:
         ports.append(free_port())
         return ports[-1]
 
     servers: list[int] = []  # the postmaster's pid, to stop it if the code did not
-    pg_ctl = docs_postgres.Cluster.pg_ctl
+    pg_ctl = postgres.Cluster.pg_ctl
 
-    def recorded_pg_ctl(cluster: docs_postgres.Cluster, action: str, *options: str) -> None:
+    def recorded_pg_ctl(cluster: postgres.Cluster, action: str, *options: str) -> None:
         pg_ctl(cluster, action, *options)
         if action == "start":
             pid = (cluster.directory / "data" / "postmaster.pid").read_text().split()[0]
@@ -853,13 +852,13 @@ def test_a_failed_postgresql_start_up_stops_the_server_and_says_why(
 
     bad_seed = tmp_path / "bad.sql"
     bad_seed.write_text("CREATE TABLE broken (;\n", encoding="utf-8")
-    monkeypatch.setattr(docs_postgres, "free_port", recorded_port)
-    monkeypatch.setattr(docs_postgres.Cluster, "pg_ctl", recorded_pg_ctl)
-    monkeypatch.setattr(docs_postgres, "SEED_SQL", bad_seed)
-    monkeypatch.setattr(docs_postgres, "PREFIX", "docs-postgres-failing-")
+    monkeypatch.setattr(postgres, "free_port", recorded_port)
+    monkeypatch.setattr(postgres.Cluster, "pg_ctl", recorded_pg_ctl)
+    monkeypatch.setattr(postgres, "SEED_SQL", bad_seed)
+    monkeypatch.setattr(postgres, "PREFIX", "docs-postgres-failing-")
     try:
-        with pytest.raises(docs_postgres.NoServer) as failed:
-            docs_postgres.start_cluster()
+        with pytest.raises(postgres.NoServer) as failed:
+            postgres.start_cluster()
         message = str(failed.value)
         assert "syntax error" in message  # what psql said
         assert "the server's log ended with:" in message
@@ -879,8 +878,8 @@ def test_a_failed_postgresql_start_up_stops_the_server_and_says_why(
 @pytest.fixture
 def no_postgres_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """This process's cluster forgotten for the test, and no binaries to start another."""
-    monkeypatch.setattr(docs_postgres, "_cluster", None)
-    monkeypatch.setattr(docs_postgres, "BIN", tmp_path / "no-postgresql")
+    monkeypatch.setattr(postgres, "_cluster", None)
+    monkeypatch.setattr(postgres, "BIN", tmp_path / "no-postgresql")
 
 
 @pytest.mark.usefixtures("no_postgres_server")
@@ -937,7 +936,7 @@ def test_a_cluster_whose_test_run_was_killed_is_stopped_by_the_next(
     for directory, owner in ((orphan, ended_process()), (ours, os.getpid())):
         directory.mkdir()
         (directory / "owner").write_text(str(owner), encoding="utf-8")
-    docs_postgres.stop_orphans()
+    postgres.stop_orphans()
     assert not orphan.exists()
     assert ours.exists()
 
@@ -953,16 +952,16 @@ def test_as_root_the_server_runs_as_uid_1000_in_a_user_namespace(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(os, "geteuid", lambda: 0)
-    command = docs_postgres.server_command("pg_ctl", "status")
+    command = postgres.server_command("pg_ctl", "status")
     assert command == [
         "unshare",
         "--map-user=1000",
         "--map-group=1000",
-        str(docs_postgres.BIN / "pg_ctl"),
+        str(postgres.BIN / "pg_ctl"),
         "status",
     ]
     monkeypatch.setattr(os, "geteuid", lambda: 1000)
-    assert docs_postgres.server_command("pg_ctl", "status")[0] == str(docs_postgres.BIN / "pg_ctl")
+    assert postgres.server_command("pg_ctl", "status")[0] == str(postgres.BIN / "pg_ctl")
 
 
 # --- the guards' plain scan ------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""docs_processes: uvicorn in a process of its own, as the workers page starts it."""
+"""tests/support/processes.py: uvicorn in a process of its own, as the workers page starts it."""
 
 import asyncio
 import contextlib
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from docs_processes import UvicornProcess, running
+from tests.support.processes import UvicornProcess, running
 
 
 def gone(pid: int) -> bool:

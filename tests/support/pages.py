@@ -7,15 +7,15 @@ A pytest plugin (root conftest.py's `pytest_plugins`) implementing pytest-pages'
   (`upstreams.py`);
 - a freshly seeded SQLite database, or, for a page whose front matter says
   `database: postgresql`, a fresh database on a throwaway PostgreSQL server
-  (`docs_postgres.py`), on the real clock; its URL in `DATABASE_URL`;
+  (`tests/support/postgres.py`), on the real clock; its URL in `DATABASE_URL`;
 - `FILES_DIR`, a folder of the page's own (not created: apps make their own folders).
 """
 
 import pytest
 
-import docs_postgres
 from pytest_pages.markdown import choice, front_matter
 from pytest_pages.runtime import Page
+from tests.support import postgres
 from tests.support.databases import seeded_database
 from tests.support.upstreams import upstreams
 
@@ -35,10 +35,10 @@ def pytest_pages_setup(page: Page) -> None:
         # On the virtual clock, a timer (asyncpg's connect timeout, the pool's timeout) fires
         # as soon as the loop has nothing to do but wait for the server.
         page.clock = "real"
-        page.required = docs_postgres.required()  # REQUIRE_POSTGRES, which CI sets
+        page.required = postgres.required()  # REQUIRE_POSTGRES, which CI sets
         try:
-            database_url = docs_postgres.fresh_database()
-        except docs_postgres.NoServer as error:
+            database_url = postgres.fresh_database()
+        except postgres.NoServer as error:
             page.unavailable = f"no PostgreSQL server: {error}"
             if page.required:
                 page.unavailable += " (REQUIRE_POSTGRES is set)"

@@ -21,7 +21,8 @@ import time
 from pathlib import Path
 from typing import IO
 
-ROOT = Path(__file__).resolve().parent
+from tests.support.project import ROOT
+
 STARTING_LIMIT = 60.0  # seconds for a server to answer: a busy machine spawns workers slowly
 STOPPING_LIMIT = 30.0
 
@@ -41,7 +42,7 @@ class UvicornProcess:
         self.final_log: str | None = None  # the whole log, once the process has ended
         self.process = subprocess.Popen(
             self.command,
-            cwd=ROOT,
+            cwd=ROOT,  # the repository: --app-dir and the module paths are relative to it
             stdout=self.output,
             stderr=subprocess.STDOUT,
             start_new_session=True,  # a group of its own: killed whole, workers included

@@ -30,10 +30,9 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from docs_processes import free_port
+from tests.support.processes import free_port
+from tests.support.project import SEED_SQL
 
-ROOT = Path(__file__).resolve().parent
-SEED_SQL = ROOT / "snippets" / "users_db.sql"
 #: Debian's PostgreSQL 15 server binaries (the `postgresql-15` package); POSTGRES_BIN overrides.
 BIN = Path(os.environ.get("POSTGRES_BIN", "/usr/lib/postgresql/15/bin"))
 USER = "app"  # the cluster's superuser, for administration; trust auth, loopback only
