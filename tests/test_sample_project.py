@@ -24,6 +24,7 @@ def run_pytest(folder: Path, *arguments: str) -> subprocess.CompletedProcess[str
     directory nor an ancestor."""
     environment = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
     environment["PYTHONPATH"] = str(SRC)
+    environment["PYTEST_XDIST_AUTO_NUM_WORKERS"] = "2"  # what `-n auto` starts, on any machine
     return subprocess.run(
         [sys.executable, "-m", "pytest", *arguments],
         cwd=folder,
@@ -39,11 +40,24 @@ def sample(tmp_path: Path) -> Path:
     return Path(shutil.copytree(SAMPLE, tmp_path / "sample"))
 
 
-@pytest.mark.parametrize("parallel", [(), ("-n", "2")], ids=["serial", "two workers"])
+#: Serially, and under every pytest-xdist mode that distributes: each keeps the page whole in
+#: one worker, and the figures of both workers reach the summary and the report.
+MODES = {
+    "serial": (),
+    "-n 2": ("-n", "2"),
+    "-n auto": ("-n", "auto"),
+    "--dist load": ("-n", "2", "--dist", "load"),
+    "--dist loadfile": ("-n", "2", "--dist", "loadfile"),
+    "--dist loadgroup": ("-n", "2", "--dist", "loadgroup"),
+    "--dist worksteal": ("-n", "2", "--dist", "worksteal"),
+}
+
+
+@pytest.mark.parametrize("mode", MODES.values(), ids=MODES.keys())
 def test_the_sample_project_runs_through_the_installed_plugin(
-    sample: Path, parallel: tuple[str, ...]
+    sample: Path, mode: tuple[str, ...]
 ) -> None:
-    run = run_pytest(sample, *parallel, "--pages-report", "report.json")
+    run = run_pytest(sample, *mode, "--pages-report", "report.json")
     assert run.returncode == 0, run.stdout + run.stderr
     assert "3 passed" in run.stdout
     report = json.loads((sample / "report.json").read_text(encoding="utf-8"))
