@@ -285,7 +285,8 @@ def corpus() -> dict[str, object]:
     """What verifying the guide costs: `make test` timed, with the figures of its JSON report
     (pytest-pages' `--pages-report`)."""
     report_path = Path(tempfile.mkdtemp()) / "pages.json"
-    environment = {**os.environ, "PYTEST_ADDOPTS": f"--pages-report={report_path}"}
+    addopts = f"{os.environ.get('PYTEST_ADDOPTS', '')} --pages-report={report_path}".strip()
+    environment = {**os.environ, "PYTEST_ADDOPTS": addopts}
     started = time.perf_counter()
     subprocess.run(["make", "test"], cwd=ROOT, capture_output=True, env=environment, check=True)
     make_test = time.perf_counter() - started

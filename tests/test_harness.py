@@ -1006,6 +1006,7 @@ def project(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> Path:
     pytester.makeini(
         "[pytest]\n"
         "pages = docs\n"
+        "pages_guard_network = true\n"
         "addopts = -p no:cacheprovider -p no:schemathesis -p no:hypothesispytest\n"
         "asyncio_default_fixture_loop_scope = function\n"
         "filterwarnings = error\n"

@@ -57,28 +57,74 @@ MODES = {
 def test_the_sample_project_runs_through_the_installed_plugin(
     sample: Path, mode: tuple[str, ...]
 ) -> None:
-    run = run_pytest(sample, *mode, "--pages-report", "report.json")
+    run = run_pytest(sample, *mode, "-v", "--pages-report", "report.json")
     assert run.returncode == 0, run.stdout + run.stderr
-    assert "3 passed" in run.stdout
+    assert "5 passed" in run.stdout
     report = json.loads((sample / "report.json").read_text(encoding="utf-8"))
-    counts = {
-        "python blocks passed": 2,
-        "exchanges verified in process": 1,
-        "exchanges verified over a socket": 1,
+    totals = {
+        "python blocks passed": 3,
+        "exchanges verified in process": 2,
+        "exchanges verified over a socket": 2,
         "conversations verified over a socket": 0,
-        "pages": 1,
-        # the block's two seconds and the exchange's, sent in-process on the page's loop
-        "loop seconds": 4.0,
+        "pages": 2,
+        # two seconds a wait: the block's and the exchanges', sent in-process on the page's loop
+        "loop seconds": 6.0,
     }
-    assert {name: round(value, 6) for name, value in report["totals"].items()} == counts
-    on_page = report["pages"]["docs/greetings.md"]
-    assert on_page["python blocks passed"] == 2
-    assert round(on_page["loop seconds"], 6) == 4.0
+    assert {name: round(value, 6) for name, value in report["totals"].items()} == totals
+    greetings = report["pages"]["docs/greetings.md"]
+    farewells = report["pages"]["docs/farewells.md"]
+    assert (greetings["python blocks passed"], farewells["python blocks passed"]) == (2, 1)
+    assert (round(greetings["loop seconds"], 6), round(farewells["loop seconds"], 6)) == (4, 2)
     assert report["skipped"] == []
     assert report["exit status"] == 0
     assert set(report["versions"]) == {"python", "fastapi", "httpx"}
     assert report["versions"]["fastapi"] == metadata.version("fastapi")
-    assert "docs: 2 python blocks passed" in run.stdout
+    assert "docs: 3 python blocks passed" in run.stdout
+    if mode:  # each page whole in one worker, and the two pages in two: both workers' figures
+        workers = {
+            page: {
+                line.split()[0]  # "[gw0] [ 20%] PASSED docs/greetings.md::line:9,column:1"
+                for line in run.stdout.splitlines()
+                if line.startswith("[gw") and page in line
+            }
+            for page in ("docs/greetings.md", "docs/farewells.md")
+        }
+        assert all(len(ran_in) == 1 for ran_in in workers.values()), workers
+        assert workers["docs/greetings.md"] != workers["docs/farewells.md"], workers
+
+
+def test_a_failing_set_up_closes_what_it_opened_and_says_why(sample: Path) -> None:
+    with (sample / "conftest.py").open("a", encoding="utf-8") as conftest:
+        conftest.write(
+            "\n\n@pytest.hookimpl\n"
+            "def pytest_pages_setup(page: Page) -> None:  # a second one, failing\n"
+            "    page.resources.callback(open('closed.txt', 'w').close)\n"
+            "    raise RuntimeError('no greeting today')\n"
+        )
+    run = run_pytest(sample, "--pages-report", "report.json")
+    assert run.returncode == 1
+    assert "RuntimeError: no greeting today" in run.stdout
+    assert "AttributeError" not in run.stdout
+    assert (sample / "closed.txt").exists()
+    report = json.loads((sample / "report.json").read_text(encoding="utf-8"))
+    assert report["totals"]["pages"] == 0  # no page ran
+
+
+@pytest.mark.parametrize("guarded", [True, False])
+def test_the_network_guard_is_on_where_the_ini_says(sample: Path, guarded: bool) -> None:
+    ini = (sample / "pytest.ini").read_text(encoding="utf-8")
+    setting = f"pages_guard_network = {str(guarded).lower()}\n"
+    (sample / "pytest.ini").write_text(
+        ini.replace("pages_guard_network = true\n", setting), encoding="utf-8"
+    )
+    (sample / "test_guard.py").write_text(
+        "def test_guard(pytestconfig):\n"
+        "    plugins = pytestconfig.pluginmanager\n"
+        f"    assert plugins.has_plugin('pages-network-guard') is {guarded}\n",
+        encoding="utf-8",
+    )
+    run = run_pytest(sample, "test_guard.py")
+    assert run.returncode == 0, run.stdout + run.stderr
 
 
 def test_a_sample_page_that_breaks_fails_naming_its_line(sample: Path) -> None:

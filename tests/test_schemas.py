@@ -68,7 +68,7 @@ def hypothesis_home(tmp_path_factory: pytest.TempPathFactory) -> None:
 def served(app: FastAPI, *, real_clock: bool = False) -> Iterator[str]:
     """`app` under uvicorn on 127.0.0.1, in a thread of its own and on a virtual clock (an
     endpoint's sleeps take no time), while schemathesis calls it from this one. An app on a
-    real PostgreSQL server runs on the real clock, as its page does (docs_harness.Page)."""
+    real PostgreSQL server runs on the real clock, as its page does (tests/support/pages.py)."""
     with socket.socket() as listening:
         listening.bind(("127.0.0.1", 0))
         config = uvicorn.Config(app, lifespan="on", log_config=None, log_level="warning")

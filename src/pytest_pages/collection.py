@@ -51,11 +51,14 @@ def pages(root: Path, folder: Path, snippets: Path, config: pytest.Config | None
 
 
 def open_page(config: pytest.Config, namespace: dict[str, Any]) -> None:
-    Page(config, namespace).open()
+    # The hook caller of the page's folder, which PageFile.setup leaves in the namespace; the
+    # whole run's where a page is opened without one (the engine's own tests).
+    Page(config, namespace).open(namespace.pop("__hook__", config.hook))
 
 
 def close_page(namespace: dict[str, Any]) -> None:
-    namespace["__page__"].close()
+    if "__page__" in namespace:
+        namespace["__page__"].close()
 
 
 class PageFile(SybilFile):
@@ -66,16 +69,25 @@ class PageFile(SybilFile):
             for example in document.examples():
                 yield PageItem.from_parent(self, sybil=sybil, example=example)
 
-    def teardown(self) -> None:
-        counts = figures.of(self.config)
+    def setup(self) -> None:
         for document in self.documents:
-            page: Page = document.namespace["__page__"]
-            name = self.path.relative_to(self.config.rootpath).as_posix()
-            counts.count(name, "pages")
-            counts.count(name, "loop seconds", page.loop_seconds())
-            if page.updates:
-                rewrite_blocks(Path(document.path), page.updates)
-        super().teardown()
+            document.namespace["__hook__"] = self.ihook
+        super().setup()
+
+    def teardown(self) -> None:
+        try:
+            counts = figures.of(self.config)
+            for document in self.documents:
+                page: Page | None = document.namespace.get("__page__")
+                if page is None or not page.opened:  # its set-up failed, and said why
+                    continue
+                name = self.path.relative_to(self.config.rootpath).as_posix()
+                counts.count(name, "pages")
+                counts.count(name, "loop seconds", page.loop_seconds())
+                if page.updates:
+                    rewrite_blocks(Path(document.path), page.updates)
+        finally:
+            super().teardown()
 
 
 class PageItem(PageTraceback, SybilItem):

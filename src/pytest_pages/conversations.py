@@ -95,10 +95,11 @@ def check(example: Example) -> str | None:
     """Replay the conversation against the page's `app` over a socket; describe every
     difference from the page, and every error the app logged meanwhile."""
     conversation: Conversation = example.parsed
+    page: Page = example.namespace["__page__"]
+    page.require_what_it_needs()
     app = example.namespace.get("app")
     if app is None:
         return f"{conversation.place}: the page defines no `app` before this conversation"
-    page: Page = example.namespace["__page__"]
     with asyncio.Runner() as runner:  # the real clock: see QUIET
         try:
             transcript, errors = runner.run(replay(app, conversation))

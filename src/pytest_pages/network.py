@@ -19,8 +19,8 @@ class NetworkGuard:
     outside loopback raises OutsideThisMachine, and fails the test that tried it, naming the
     host, even if the code under test caught the error (an app that turns a failed upstream
     call into a 502 would otherwise pass). respx answers httpx before any socket is opened;
-    this catches everything else. Registered while the ini option `pages` is set, unless
-    `pages_allow_network` is true."""
+    this catches everything else. Registered for the whole run, pages or not, where the ini
+    option `pages_guard_network` is true."""
 
     def __init__(self) -> None:
         self.attempts: list[str] = []

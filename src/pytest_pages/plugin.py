@@ -39,23 +39,32 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini("pages_snippets", "the folder --8<-- includes read from", "string", "snippets")
     parser.addini("pages_versions", "distributions whose versions the report records", "args", [])
     parser.addini(
-        "pages_allow_network", "let tests reach beyond loopback (default: fail them)", "bool"
+        "pages_guard_network",
+        "fail every test (pages or not) that reaches beyond loopback, naming the host",
+        "bool",
+        False,
     )
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    if config.getini("pages_guard_network"):
+        config.pluginmanager.register(NetworkGuard(), "pages-network-guard")
     folders: list[Path] = config.getini("pages")
     if not folders:
         return
-    snippets = config.rootpath / config.getini("pages_snippets")
+    missing = [str(folder) for folder in folders if not folder.is_dir()]
+    if missing:
+        raise pytest.UsageError(f"pages: no such folder: {', '.join(missing)}")
+    # Relative to the ini file, as `pages` (a `paths` option) is.
+    snippets = (config.inipath.parent if config.inipath else config.rootpath) / config.getini(
+        "pages_snippets"
+    )
     config.stash[SNIPPETS] = snippets
     config.stash[PAGES] = [pages(config.rootpath, f, snippets, config) for f in folders]
     if config.pluginmanager.hasplugin("xdist"):  # under any --dist mode, pages stay whole
         from pytest_pages import scheduling  # it builds on xdist's schedulers
 
         config.pluginmanager.register(scheduling, "pages-scheduling")
-    if not config.getini("pages_allow_network"):
-        config.pluginmanager.register(NetworkGuard(), "pages-network-guard")
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> PageFile | None:
@@ -65,7 +74,7 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> PageFile |
     return None
 
 
-@pytest.hookimpl(trylast=True)  # after pytest-randomly's shuffle
+# pytest-randomly shuffles in a wrapper, before any plain implementation such as this one.
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     keep_pages_whole(items)
 
@@ -81,7 +90,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if workeroutput is not None:  # a pytest-xdist worker: report to the main process
         workeroutput["pages"] = counted.as_dict()
     elif config.getoption("pages_report") is not None:
-        path = config.rootpath / config.getoption("pages_report")
+        path = config.invocation_params.dir / config.getoption("pages_report")
         seconds = time.perf_counter() - config.stash[STARTED]
         distributions = config.getini("pages_versions")
         figures.write_report(path, counted, distributions, int(exitstatus), seconds)
@@ -89,8 +98,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
 @pytest.hookimpl(optionalhook=True)  # pytest-xdist's: a worker has finished
 def pytest_testnodedown(node: Any) -> None:
-    if "pages" in node.workeroutput:
-        figures.of(node.config).add(node.workeroutput["pages"])
+    output = getattr(node, "workeroutput", {})  # a worker that crashed sent none
+    if "pages" in output:
+        figures.of(node.config).add(output["pages"])
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

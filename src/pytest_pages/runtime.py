@@ -22,6 +22,8 @@ from pytest_pages._pytest_private import skip_at_item
 # has left the clock between microseconds. Pages round differences to the clock's microsecond.
 CLOCK_START = 510.31
 
+CLOCKS = ("virtual", "real")
+
 #: httpx reads these; a page must not depend on the machine's proxies, nor reach them.
 NO_PROXIES: dict[str, str | None] = dict.fromkeys(
     name for proxy in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY") for name in (proxy, proxy.lower())
@@ -63,11 +65,25 @@ class Page:
         self.updates: list[tuple[tuple[int, int], str]] = []  # for `--update-docs`
         self.unavailable: str | None = None  # why the page cannot run here, if it cannot
         self.required = False  # whether that is a failure rather than a skip
+        self.opened = False  # whether the set-up ran and the loops exist
         self.workdir = Path(self.resources.enter_context(tempfile.TemporaryDirectory()))
 
-    def open(self) -> None:
+    def open(self, hook: Any) -> None:
+        """Run the project's set-up (`hook`, the pytest hook caller of the page's folder, so a
+        conftest's implementation reaches the pages below it only), then make the loops. If
+        anything fails, whatever was entered is closed again before the error goes on."""
         self.namespace["__page__"] = self
-        self.config.hook.pytest_pages_setup(page=self)
+        try:
+            hook.pytest_pages_setup(page=self)
+            self.make_loops()
+        except BaseException:
+            self.resources.close()
+            raise
+        self.opened = True
+
+    def make_loops(self) -> None:
+        if self.clock not in CLOCKS:
+            raise ValueError(f"clock: {self.clock}: a page's clock is one of {', '.join(CLOCKS)}")
         self.resources.enter_context(environment(**self.environment))
         # On the real clock, timers wait for real: a page whose code waits on a real server
         # (a connect timeout, a pool's timeout) would see every timer fire at once otherwise.
@@ -81,7 +97,7 @@ class Page:
         self.resources.callback(self.runner.close)  # closed first: nothing runs after it
 
     def loop_seconds(self) -> float:
-        return self.runner.get_loop().time() - self.clock_start
+        return self.runner.get_loop().time() - self.clock_start if self.opened else 0.0
 
     def close(self) -> None:
         self.resources.close()

@@ -10,7 +10,7 @@ controller's scheduler can, by treating a page as one unit of work.
 `--dist load` (also what plain `-n 2` and `-n auto` choose), `loadgroup` and `worksteal` hand
 out single tests, so they would split a page. For those, `pytest_xdist_make_scheduler` returns a
 scheduler built on xdist's `LoadScopeScheduling`: it sends whole units and never takes one
-back, so a page's blocks go to one worker, in collection order (conftest.py's
+back, so a page's blocks go to one worker, in collection order (the plugin's
 `keep_pages_whole` has put each page's blocks in page order in every worker's collection).
 
 - `load`: a page is one unit; every other test a unit of its own, as `load` would send it.

@@ -24,14 +24,20 @@ DATABASES = ("sqlite", "postgresql")
 
 def database_of(text: str) -> str:
     """The front matter's `database:` (`sqlite`, the default, or `postgresql`)."""
-    return choice(front_matter(text), "database", "sqlite", DATABASES)
+    return database_in(front_matter(text))
+
+
+def database_in(front_matter: dict[str, str]) -> str:
+    """`database_of`, from front matter already read; any other value raises, naming it."""
+    return choice(front_matter, "database", "sqlite", DATABASES)
 
 
 @pytest.hookimpl
 def pytest_pages_setup(page: Page) -> None:
+    database = database_in(page.front_matter)  # first: a misspelt value enters nothing
     page.namespace["respx_mock"] = page.resources.enter_context(upstreams())
     database_url = seeded_database(page.workdir)
-    if choice(page.front_matter, "database", "sqlite", DATABASES) == "postgresql":
+    if database == "postgresql":
         # On the virtual clock, a timer (asyncpg's connect timeout, the pool's timeout) fires
         # as soon as the loop has nothing to do but wait for the server.
         page.clock = "real"
