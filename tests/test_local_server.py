@@ -4,8 +4,8 @@ import asyncio
 
 from starlette.types import Receive, Scope, Send
 
-from docs_harness import new_loop
 from local_server import local_server
+from pytest_pages.runtime import new_loop
 
 
 async def ok(scope: Scope, receive: Receive, send: Send) -> None:
