@@ -44,7 +44,7 @@ repeat: $(SETUP) $(MERMAID) ## run make test's suite, the browser test aside, RU
 	done
 
 mutate: $(SETUP) $(MERMAID) ## break snippets and pages on purpose; every break must fail the tests
-	$(TEST_ENV) $(BIN)/python mutations.py
+	$(TEST_ENV) $(BIN)/python scripts/mutations.py
 
 build: $(SETUP) $(MERMAID) ## write the site to site/
 	$(BIN)/mkdocs build --strict
@@ -86,8 +86,8 @@ lint: $(SETUP) ## ruff and mypy over the code, ruff over the pages' Python block
 update-docs: $(SETUP) ## rewrite every shown response and conversation that differs from what the app sends
 	$(BIN)/python -m pytest docs -q --update-docs
 
-bench: $(SETUP) ## measure the endpoints under uvicorn; rewrite the Benchmarks page's data (benchmarks.py --kinds NAME... measures a few)
-	$(BIN)/python benchmarks.py
+bench: $(SETUP) ## measure the endpoints under uvicorn; rewrite the Benchmarks page's data (scripts/benchmarks.py --kinds NAME... measures a few)
+	$(BIN)/python scripts/benchmarks.py
 
 bench-hostile: $(SETUP) ## what a compressed bomb and a 50 MiB upload cost the apps, under uvicorn
-	$(BIN)/python benchmarks_hostile.py
+	$(BIN)/python scripts/benchmarks_hostile.py

@@ -19,7 +19,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent
+ROOT = Path(__file__).resolve().parents[1]  # scripts/ sits in the repository root
 
 
 @dataclass(frozen=True)
@@ -1100,7 +1100,7 @@ MUTATIONS = [
     ),
     Mutation(
         "the 2-worker benchmark silently running one worker",
-        "benchmarks.py",
+        "scripts/benchmarks.py",
         '"async sleep, --workers 2": Kind("/async-sleep", {}, ("--workers", "2")),',
         '"async sleep, --workers 2": Kind("/async-sleep", {}, ("--workers", "1")),',
         (
@@ -1110,14 +1110,14 @@ MUTATIONS = [
     ),
     Mutation(
         "a benchmarked server with workers measured in its supervisor only",
-        "benchmarks.py",
+        "scripts/benchmarks.py",
         "        tree = process_tree(pid)\n        peak_threads = threads(tree)\n",
         "        tree = [pid]\n        peak_threads = threads(tree)\n",
         ("tests/test_benchmarks.py::test_a_tiny_run_measures_every_endpoint",),
     ),
     Mutation(
         "benchmarks --kinds dropping the rows it did not measure",
-        "benchmarks.py",
+        "scripts/benchmarks.py",
         'kept = [r for r in published[key] if r["kind"] not in kinds]',
         "kept: list[dict[str, Any]] = []",
         ("tests/test_benchmarks.py::test_a_subset_of_kinds_is_merged_into_the_published_results",),
@@ -1201,7 +1201,7 @@ MUTATIONS = [
     ),
     Mutation(
         "each mutant copying node_modules, though the baseline only links it",
-        "mutations.py",
+        "scripts/mutations.py",
         # With the line after it, so that this file holds the text only once.
         "into, symlinks=True)\n    return into",
         "into)\n    return into",
@@ -1372,7 +1372,7 @@ def first_failure(output: str) -> str:
 
 
 def main(only: str = "") -> int:
-    """Every mutation, or those whose name or file contains `only` (`python mutations.py
+    """Every mutation, or those whose name or file contains `only` (`python scripts/mutations.py
     files.py` tries one snippet's mutations while writing them)."""
     chosen = [m for m in MUTATIONS if only in m.name or only in m.path]
     if not chosen:
