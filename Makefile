@@ -43,6 +43,7 @@ repeat: $(SETUP) $(MERMAID) ## run make test's suite, the browser test aside, RU
 			"$$(echo "$$output" | tail -n 1 | tr -d '=')"; \
 	done
 
+# Mutants run MUTATE_JOBS at a time (`make mutate MUTATE_JOBS=1`; by default one for each CPU).
 mutate: $(SETUP) $(MERMAID) ## break snippets and pages on purpose; every break must fail the tests
 	$(TEST_ENV) $(BIN)/python scripts/mutations.py
 
