@@ -30,9 +30,10 @@ test: $(SETUP) $(MERMAID) ## set up, then run every page and every test
 setup: $(SETUP) $(MERMAID) ## set up .venv from requirements.lock and node_modules/ from package-lock.json (serve and test do this first)
 
 # The suite again and again, each run in a new random order; stops at the first failure and
-# shows that run in full, with the seed that repeats its order. CI runs it 10 times. The browser
-# test sits out: it reads the built site, which no other test's order can change, and at
-# about three minutes a run it would double the repeats' time (make test runs it every time).
+# shows that run in full, with the seed that repeats its order. CI runs it twice, and the weekly
+# soak (.github/workflows/soak.yml) 20 times. The browser test sits out: it reads the built
+# site, which no other test's order can change, and at about three minutes a run it would
+# double the repeats' time (make test runs it every time).
 RUNS ?= 20
 repeat: $(SETUP) $(MERMAID) ## run make test's suite, the browser test aside, RUNS times in a row (default 20)
 	@for run in $$(seq $(RUNS)); do \

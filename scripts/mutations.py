@@ -1331,6 +1331,48 @@ MUTATIONS = [
         "    return (mutation.name",
         ("tests/test_mutations.py::test_mutants_run_at_the_same_time_each_in_its_own_copy",),
     ),
+    Mutation(
+        "CI's repeat back at 10 runs, past its ten minutes",
+        ".ci/run",
+        "timed offline make repeat RUNS=2\n",
+        "timed offline make repeat RUNS=10\n",
+        ("tests/test_commands.py::test_ci_runs_make_test_a_short_repeat_and_make_mutate",),
+    ),
+    Mutation(
+        "CI without make mutate",
+        ".ci/run",
+        "    timed offline make mutate # every deliberate break must be caught\n",
+        "",
+        ("tests/test_commands.py::test_ci_runs_make_test_a_short_repeat_and_make_mutate",),
+    ),
+    Mutation(
+        "the soak run on demand only, never on its schedule",
+        ".github/workflows/soak.yml",
+        '  schedule:\n    - cron: "17 3 * * 1"  # Mondays, 03:17 UTC\n',
+        "",
+        ("tests/test_commands.py::test_the_soak_workflow_repeats_the_suite_20_times_weekly",),
+    ),
+    Mutation(
+        "mutants running the installed engine, the repository's, not their own",
+        "scripts/mutations.py",
+        # With the line after it, so that this file holds the text only once.
+        'str(copy / "src")}\n    # A copy',
+        'str(ROOT / "src")}\n    # A copy',
+        (
+            "tests/test_mutations.py"
+            "::test_a_mutant_runs_its_own_engine_and_may_keep_bytecode_in_its_copy",
+        ),
+    ),
+    Mutation(
+        "every mutant compiling the tree again",
+        "scripts/mutations.py",
+        '    env.pop("PYTHONDONTWRITEBYTECODE", None)\n',
+        "",
+        (
+            "tests/test_mutations.py"
+            "::test_a_mutant_runs_its_own_engine_and_may_keep_bytecode_in_its_copy",
+        ),
+    ),
 ]
 
 
@@ -1368,21 +1410,31 @@ def copy_of_mutant(baseline: Path, into: Path) -> Path:
     return into
 
 
-def pytest(
-    copy: Path, tests: tuple[str, ...], workers: int = 0
-) -> subprocess.CompletedProcess[str]:
-    """The tests, in order; with `workers` (the baseline, nearly the whole suite), on that
-    many workers, each running whole files, as `make test` does."""
+def environment(copy: Path) -> dict[str, str]:
+    """What pytest runs with in `copy`."""
     # The set-up's commands first on PATH, as `make` runs them (the site tests call mkdocs).
     path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"
     # The copy's own engine (src/pytest_pages) before the one `make setup` installed, which
     # is the repository's: a mutation of the engine must be what the tests run.
     env = {**os.environ, "NO_MKDOCS_2_WARNING": "1", "PATH": path, "PYTHONPATH": str(copy / "src")}
+    # A copy is scratch, unlike the repository (`make mutate` sets PYTHONDONTWRITEBYTECODE for
+    # it): the bytecode the baseline writes goes into every mutant's copy, sparing each
+    # compiling the tree again (half a second of each mutant's three or so). A mutated file's
+    # bytecode is stale by its modification time, so Python and pytest compile it afresh.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    return env
+
+
+def pytest(
+    copy: Path, tests: tuple[str, ...], workers: int = 0
+) -> subprocess.CompletedProcess[str]:
+    """The tests, in order; with `workers` (the baseline, nearly the whole suite), on that
+    many workers, each running whole files, as `make test` does."""
     parallel = ["-n", str(workers), "--dist", "loadfile"] if workers else []
     return subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:randomly", *parallel, *tests],
         cwd=copy,
-        env=env,
+        env=environment(copy),
         capture_output=True,
         text=True,
         timeout=1200 if workers else 600,

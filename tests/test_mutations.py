@@ -37,7 +37,7 @@ def test_mutants_run_at_the_same_time_each_in_its_own_copy(tmp_path: Path) -> No
         mutations.Mutation("A changed", "app.py", "A = 1", "A = 10", ("a",)),
         mutations.Mutation("B changed", "app.py", "B = 2", "B = 20", ("b",)),
     ]
-    both_running = threading.Barrier(2, timeout=10)
+    both_running = threading.Barrier(2, timeout=5)
     seen: dict[str, str] = {}
 
     def run(copy: Path, tests: tuple[str, ...]) -> subprocess.CompletedProcess[str]:
@@ -60,3 +60,14 @@ def test_mutate_jobs_sets_how_many_mutants_run_at_once(monkeypatch: pytest.Monke
     assert mutations.default_jobs() == 3
     monkeypatch.delenv("MUTATE_JOBS")
     assert mutations.default_jobs() == len(os.sched_getaffinity(0))
+
+
+def test_a_mutant_runs_its_own_engine_and_may_keep_bytecode_in_its_copy(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The copy's src/ comes first, so a mutation of the engine is what its tests run; and the
+    copy, scratch, keeps the bytecode the baseline compiles for every mutant after it."""
+    monkeypatch.setenv("PYTHONDONTWRITEBYTECODE", "1")  # as `make mutate` runs
+    env = mutations.environment(tmp_path)
+    assert env["PYTHONPATH"].split(os.pathsep)[0] == str(tmp_path / "src")
+    assert "PYTHONDONTWRITEBYTECODE" not in env
