@@ -33,9 +33,10 @@ test: $(SETUP) $(MERMAID) ## set up, then run every page and every test
 setup: $(SETUP) $(MERMAID) ## set up .venv from requirements.lock and node_modules/ from package-lock.json (serve and test do this first)
 
 # The suite again and again, each run in a new random order; stops at the first failure and
-# shows that run in full, with the seed that repeats its order. CI runs it 10 times. The browser
-# test sits out: it reads the built site, which no other test's order can change, and at
-# about three minutes a run it would double the repeats' time (make test runs it every time).
+# shows that run in full, with the seed that repeats its order. CI runs it twice, and the weekly
+# soak (.github/workflows/soak.yml) 20 times. The browser test sits out: it reads the built
+# site, which no other test's order can change, and at about three minutes a run it would
+# double the repeats' time (make test runs it every time).
 RUNS ?= 20
 repeat: $(SETUP) $(MERMAID) ## run make test's suite, the browser test aside, RUNS times in a row (default 20)
 	@for run in $$(seq $(RUNS)); do \
@@ -46,8 +47,9 @@ repeat: $(SETUP) $(MERMAID) ## run make test's suite, the browser test aside, RU
 			"$$(echo "$$output" | tail -n 1 | tr -d '=')"; \
 	done
 
+# Mutants run MUTATE_JOBS at a time (`make mutate MUTATE_JOBS=1`; by default one for each CPU).
 mutate: $(SETUP) $(MERMAID) ## break snippets and pages on purpose; every break must fail the tests
-	$(TEST_ENV) $(BIN)/python mutations.py
+	$(TEST_ENV) $(BIN)/python scripts/mutations.py
 
 build: $(SETUP) $(MERMAID) ## write the site to site/
 	$(BIN)/mkdocs build --strict
@@ -89,8 +91,8 @@ lint: $(SETUP) ## ruff and mypy over the code, ruff over the pages' Python block
 update-docs: $(SETUP) ## rewrite every shown response and conversation that differs from what the app sends
 	$(BIN)/python -m pytest docs -q --update-docs
 
-bench: $(SETUP) ## measure the endpoints under uvicorn; rewrite the Benchmarks page's data (benchmarks.py --kinds NAME... measures a few)
-	$(BIN)/python benchmarks.py
+bench: $(SETUP) ## measure the endpoints under uvicorn; rewrite the Benchmarks page's data (scripts/benchmarks.py --kinds NAME... measures a few)
+	$(BIN)/python scripts/benchmarks.py
 
 bench-hostile: $(SETUP) ## what a compressed bomb and a 50 MiB upload cost the apps, under uvicorn
-	$(BIN)/python benchmarks_hostile.py
+	$(BIN)/python scripts/benchmarks_hostile.py

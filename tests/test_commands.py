@@ -1,4 +1,5 @@
-"""The shell commands the pages show a reader: they run as shown."""
+"""The shell commands the pages show a reader: they run as shown. And the commands CI runs:
+.ci/run on every change, and its soak once a week."""
 
 import re
 import shlex
@@ -10,6 +11,7 @@ from contextlib import closing
 from pathlib import Path
 
 import pytest
+import yaml  # type: ignore[import-untyped]  # mkdocs' dependency; no stubs installed
 from uvicorn.importer import import_from_string
 
 from tests.support.project import ROOT
@@ -48,3 +50,42 @@ def test_the_seeding_command_creates_the_ten_users(tmp_path: Path) -> None:
     subprocess.run([sys.executable, *arguments[1:]], cwd=tmp_path, check=True)
     with closing(sqlite3.connect(tmp_path / "test.db")) as database:
         assert database.execute("SELECT count(*) FROM users").fetchone() == (10,)
+
+
+def timed_steps(script: str) -> list[str]:
+    """The commands a part of .ci/run times, in order, without their comments."""
+    return [
+        line.split("#")[0].strip().removeprefix("timed ")
+        for line in script.splitlines()
+        if line.strip().startswith("timed ")
+    ]
+
+
+def test_ci_runs_make_test_a_short_repeat_and_make_mutate() -> None:
+    """Within about ten minutes for every change; the 20-run soak has a workflow of its own."""
+    script = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    set_up, branches = script.split('if [ -n "$soak" ]; then\n', 1)
+    soak, rest = branches.split("\nelse\n", 1)
+    every_change, checks = rest.split("\nfi\n", 1)
+    assert timed_steps(set_up) == ["make setup"]
+    assert "unshare --map-root-user --net" in set_up  # what `offline` runs the steps in
+    assert timed_steps(every_change) == [
+        "offline make test",
+        "offline make repeat RUNS=2",
+        "offline make mutate",
+    ]
+    assert timed_steps(soak) == ["offline make repeat RUNS=20"]
+    assert 'if [ "$before" != "$after" ]' in checks  # the repository left as it was found
+
+
+def test_the_soak_workflow_repeats_the_suite_20_times_weekly() -> None:
+    workflows = ROOT / ".github" / "workflows"
+    soak = yaml.safe_load((workflows / "soak.yml").read_text(encoding="utf-8"))
+    test = yaml.safe_load((workflows / "publish.yml").read_text(encoding="utf-8"))["jobs"]["test"]
+    triggers = soak[True]  # YAML 1.1, which PyYAML reads, takes the key `on` for true
+    assert [entry["cron"] for entry in triggers["schedule"]] == ["17 3 * * 1"]
+    assert "workflow_dispatch" in triggers
+    (job,) = soak["jobs"].values()
+    assert job["container"] == test["container"]  # the same Debian, privileged for unshare
+    assert [step.get("run") for step in job["steps"]][-1] == "bash .ci/run soak"
+    assert [step.get("run") for step in test["steps"]].count("bash .ci/run") == 1

@@ -1,5 +1,8 @@
-"""`make mutate`'s copies of the repository: what each mutant is made of."""
+"""`make mutate`: what each mutant is made of, and how they run."""
 
+import os
+import subprocess
+import threading
 from pathlib import Path
 
 import pytest
@@ -21,3 +24,51 @@ def test_a_mutant_links_the_npm_set_up_rather_than_copying_it(tmp_path: Path) ->
         assert (mutant / name).resolve() == (mutations.ROOT / name).resolve()
     assert (mutant / "mutations.py").read_bytes() == (baseline / "mutations.py").read_bytes()
     assert not (mutant / "mutations.py").is_symlink()
+
+
+def test_mutants_run_at_the_same_time_each_in_its_own_copy(tmp_path: Path) -> None:
+    """Two jobs: both mutants' tests run at once (one after the other, the first would wait at
+    the barrier for a second that never comes), each in a copy holding its mutation only; rows
+    come back in the mutations' order."""
+    baseline = tmp_path / "baseline"
+    baseline.mkdir()
+    (baseline / "app.py").write_text("A = 1\nB = 2\n")
+    chosen = [
+        mutations.Mutation("A changed", "app.py", "A = 1", "A = 10", ("a",)),
+        mutations.Mutation("B changed", "app.py", "B = 2", "B = 20", ("b",)),
+    ]
+    both_running = threading.Barrier(2, timeout=5)
+    seen: dict[str, str] = {}
+
+    def run(copy: Path, tests: tuple[str, ...]) -> subprocess.CompletedProcess[str]:
+        seen[tests[0]] = (copy / "app.py").read_text()
+        both_running.wait()
+        return subprocess.CompletedProcess([], 1, f"FAILED test_{tests[0]}\n", "")
+
+    results = mutations.try_mutants(chosen, baseline, jobs=2, run=run)
+    assert seen == {"a": "A = 10\nB = 2\n", "b": "A = 1\nB = 20\n"}
+    assert [(row[0], row[2], row[3], caught) for row, caught in results] == [
+        ("A changed", "caught", "test_a", True),
+        ("B changed", "caught", "test_b", True),
+    ]
+    assert (baseline / "app.py").read_text() == "A = 1\nB = 2\n"
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["baseline"]  # copies removed
+
+
+def test_mutate_jobs_sets_how_many_mutants_run_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MUTATE_JOBS", "3")
+    assert mutations.default_jobs() == 3
+    monkeypatch.delenv("MUTATE_JOBS")
+    assert mutations.default_jobs() == len(os.sched_getaffinity(0))
+
+
+def test_a_mutant_runs_its_own_engine_and_writes_no_bytecode(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The copy's src/ comes first, so a mutation of the engine is what its tests run. And no
+    bytecode: some tests start pytests that import the installed engine, the repository's (a
+    run that let mutants write bytecode left src/pytest_pages/__pycache__ in the repository)."""
+    monkeypatch.setenv("PYTHONDONTWRITEBYTECODE", "1")  # as `make mutate` runs
+    env = mutations.environment(tmp_path)
+    assert env["PYTHONPATH"].split(os.pathsep)[0] == str(tmp_path / "src")
+    assert env["PYTHONDONTWRITEBYTECODE"] == "1"

@@ -33,7 +33,7 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any, NamedTuple
 
-ROOT = Path(__file__).resolve().parent
+ROOT = Path(__file__).resolve().parents[1]  # scripts/ sits in the repository root
 RESULTS = ROOT / "docs" / "benchmarks"
 TICK = os.sysconf("SC_CLK_TCK")
 

@@ -5,10 +5,12 @@ Each mutation changes one snippet, page or setting in a copy of the repository, 
 tests that cover it. A mutation is caught when those tests fail; the run prints a table and
 `caught/total`, and fails unless every mutation was caught. Before any of it, the same tests
 run on the unchanged copy and must pass, so a failure means the mutation, not the set-up.
-The repository itself is never touched."""
+Mutants run two or more at a time (`--jobs`, MUTATE_JOBS; by default one for each CPU), each
+in a copy of its own. The repository itself is never touched."""
 
 from __future__ import annotations
 
+import argparse
 import os
 import re
 import shutil
@@ -16,10 +18,12 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent
+ROOT = Path(__file__).resolve().parents[1]  # scripts/ sits in the repository root
 
 
 @dataclass(frozen=True)
@@ -1100,7 +1104,7 @@ MUTATIONS = [
     ),
     Mutation(
         "the 2-worker benchmark silently running one worker",
-        "benchmarks.py",
+        "scripts/benchmarks.py",
         '"async sleep, --workers 2": Kind("/async-sleep", {}, ("--workers", "2")),',
         '"async sleep, --workers 2": Kind("/async-sleep", {}, ("--workers", "1")),',
         (
@@ -1110,14 +1114,14 @@ MUTATIONS = [
     ),
     Mutation(
         "a benchmarked server with workers measured in its supervisor only",
-        "benchmarks.py",
+        "scripts/benchmarks.py",
         "        tree = process_tree(pid)\n        peak_threads = threads(tree)\n",
         "        tree = [pid]\n        peak_threads = threads(tree)\n",
         ("tests/test_benchmarks.py::test_a_tiny_run_measures_every_endpoint",),
     ),
     Mutation(
         "benchmarks --kinds dropping the rows it did not measure",
-        "benchmarks.py",
+        "scripts/benchmarks.py",
         'kept = [r for r in published[key] if r["kind"] not in kinds]',
         "kept: list[dict[str, Any]] = []",
         ("tests/test_benchmarks.py::test_a_subset_of_kinds_is_merged_into_the_published_results",),
@@ -1201,7 +1205,7 @@ MUTATIONS = [
     ),
     Mutation(
         "each mutant copying node_modules, though the baseline only links it",
-        "mutations.py",
+        "scripts/mutations.py",
         # With the line after it, so that this file holds the text only once.
         "into, symlinks=True)\n    return into",
         "into)\n    return into",
@@ -1305,6 +1309,65 @@ MUTATIONS = [
         "self.update_docs: bool = False",
         ("tests/test_harness.py::test_update_docs_rewrites_exactly_the_response_that_changed",),
     ),
+    Mutation(
+        "make mutate running its mutants one at a time, whatever the jobs",
+        "scripts/mutations.py",
+        # With the line after it, so that this file holds the text only once.
+        "(max_workers=jobs) as pool:\n        numbers",
+        "(max_workers=1) as pool:\n        numbers",
+        ("tests/test_mutations.py::test_mutants_run_at_the_same_time_each_in_its_own_copy",),
+    ),
+    Mutation(
+        "make mutate deaf to MUTATE_JOBS",
+        "scripts/mutations.py",
+        'os.environ.get("MUTATE_JOBS") or len(os.sched_getaffinity(0)))\n',
+        "len(os.sched_getaffinity(0)))\n",
+        ("tests/test_mutations.py::test_mutate_jobs_sets_how_many_mutants_run_at_once",),
+    ),
+    Mutation(
+        "each mutant's copy left behind in the scratch directory",
+        "scripts/mutations.py",
+        "    shutil.rmtree(copy)\n    return (mutation.name",
+        "    return (mutation.name",
+        ("tests/test_mutations.py::test_mutants_run_at_the_same_time_each_in_its_own_copy",),
+    ),
+    Mutation(
+        "CI's repeat back at 10 runs, past its ten minutes",
+        ".ci/run",
+        "timed offline make repeat RUNS=2\n",
+        "timed offline make repeat RUNS=10\n",
+        ("tests/test_commands.py::test_ci_runs_make_test_a_short_repeat_and_make_mutate",),
+    ),
+    Mutation(
+        "CI without make mutate",
+        ".ci/run",
+        "    timed offline make mutate # every deliberate break must be caught\n",
+        "",
+        ("tests/test_commands.py::test_ci_runs_make_test_a_short_repeat_and_make_mutate",),
+    ),
+    Mutation(
+        "the soak run on demand only, never on its schedule",
+        ".github/workflows/soak.yml",
+        '  schedule:\n    - cron: "17 3 * * 1"  # Mondays, 03:17 UTC\n',
+        "",
+        ("tests/test_commands.py::test_the_soak_workflow_repeats_the_suite_20_times_weekly",),
+    ),
+    Mutation(
+        "mutants running the installed engine, the repository's, not their own",
+        "scripts/mutations.py",
+        # With the line after it, so that this file holds the text only once.
+        'str(copy / "src")}\n    # PYTHONDONTWRITEBYTECODE',
+        'str(ROOT / "src")}\n    # PYTHONDONTWRITEBYTECODE',
+        ("tests/test_mutations.py::test_a_mutant_runs_its_own_engine_and_writes_no_bytecode",),
+    ),
+    Mutation(
+        "mutants' tests writing bytecode into the repository, through the installed engine",
+        "scripts/mutations.py",
+        # With the line before it, so that this file holds the text only once.
+        'run.\n    env = {**os.environ, "NO_MKDOCS',
+        'run.\n    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "", "NO_MKDOCS',
+        ("tests/test_mutations.py::test_a_mutant_runs_its_own_engine_and_writes_no_bytecode",),
+    ),
 ]
 
 
@@ -1342,24 +1405,31 @@ def copy_of_mutant(baseline: Path, into: Path) -> Path:
     return into
 
 
-def pytest(
-    copy: Path, tests: tuple[str, ...], parallel: bool = False
-) -> subprocess.CompletedProcess[str]:
-    """The tests, in order; `parallel` for the baseline, nearly the whole suite: on two
-    workers, each running whole files, as `make test` does."""
+def environment(copy: Path) -> dict[str, str]:
+    """What pytest runs with in `copy`."""
     # The set-up's commands first on PATH, as `make` runs them (the site tests call mkdocs).
     path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"
     # The copy's own engine (src/pytest_pages) before the one `make setup` installed, which
     # is the repository's: a mutation of the engine must be what the tests run.
     env = {**os.environ, "NO_MKDOCS_2_WARNING": "1", "PATH": path, "PYTHONPATH": str(copy / "src")}
-    workers = ["-n", "2", "--dist", "loadfile"] if parallel else []
+    # PYTHONDONTWRITEBYTECODE, from `make mutate`, stays: some tests start pytests of their own
+    # that import the installed engine, the repository's, and would write its bytecode there.
+    return env
+
+
+def pytest(
+    copy: Path, tests: tuple[str, ...], workers: int = 0
+) -> subprocess.CompletedProcess[str]:
+    """The tests, in order; with `workers` (the baseline, nearly the whole suite), on that
+    many workers, each running whole files, as `make test` does."""
+    parallel = ["-n", str(workers), "--dist", "loadfile"] if workers else []
     return subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:randomly", *workers, *tests],
+        [sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:randomly", *parallel, *tests],
         cwd=copy,
-        env=env,
+        env=environment(copy),
         capture_output=True,
         text=True,
-        timeout=1200 if parallel else 600,
+        timeout=1200 if workers else 600,
         check=False,
     )
 
@@ -1371,57 +1441,97 @@ def first_failure(output: str) -> str:
     return match[1] if match else "?"
 
 
-def main(only: str = "") -> int:
-    """Every mutation, or those whose name or file contains `only` (`python mutations.py
-    files.py` tries one snippet's mutations while writing them)."""
+def default_jobs() -> int:
+    """MUTATE_JOBS, or else one mutant for each CPU this process may run on."""
+    return int(os.environ.get("MUTATE_JOBS") or len(os.sched_getaffinity(0)))
+
+
+Run = Callable[[Path, tuple[str, ...]], subprocess.CompletedProcess[str]]
+Row = tuple[str, str, str, str, str]
+
+
+def try_mutant(number: int, mutation: Mutation, baseline: Path, run: Run) -> tuple[Row, bool]:
+    """One mutant, in a copy of the baseline of its own, removed afterwards: its table row,
+    and whether its tests caught it."""
+    copy = copy_of_mutant(baseline, baseline.parent / f"mutant-{number}")
+    target = copy / mutation.path
+    target.write_text(
+        target.read_text(encoding="utf-8").replace(mutation.old, mutation.new), encoding="utf-8"
+    )
+    started = time.perf_counter()
+    try:
+        finished = run(copy, mutation.tests)
+    except subprocess.TimeoutExpired:
+        # The mutant hung its tests: they did not pass, so it is caught, and said so.
+        caught, verdict, failure = True, "caught (hung: pytest timed out)", "-"
+    else:
+        returncode = finished.returncode
+        caught = returncode in (1, 2)
+        verdict = "caught" if caught else f"SURVIVED (exit {returncode})"
+        failure = first_failure(finished.stdout) if returncode else "-"
+    seconds = time.perf_counter() - started
+    shutil.rmtree(copy)
+    return (mutation.name, mutation.path, verdict, failure, f"{seconds:.1f}"), caught
+
+
+def try_mutants(
+    chosen: list[Mutation], baseline: Path, jobs: int, run: Run = pytest
+) -> list[tuple[Row, bool]]:
+    """Every mutant, `jobs` at a time (each is one pytest, mostly waiting on one CPU or on a
+    server: run one after another, the 170 or so took 20 minutes); rows in `chosen`'s order."""
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        numbers = range(1, len(chosen) + 1)
+        return list(pool.map(lambda n, m: try_mutant(n, m, baseline, run), numbers, chosen))
+
+
+def main(only: str = "", jobs: int = 0) -> int:
+    """Every mutation, or those whose name or file contains `only` (`python scripts/mutations.py
+    files.py` tries one snippet's mutations while writing them); `jobs` at a time."""
+    jobs = jobs or default_jobs()
     chosen = [m for m in MUTATIONS if only in m.name or only in m.path]
     if not chosen:
         print(f"no mutation's name or file contains {only!r}")
         return 1
     with tempfile.TemporaryDirectory(prefix="mutate-") as scratch:
         baseline = copy_of_repository(Path(scratch) / "baseline")
-        every_test = tuple(sorted({test for mutation in chosen for test in mutation.tests}))
-        unchanged = pytest(baseline, every_test, parallel=True)
-        if unchanged.returncode != 0:
-            print(unchanged.stdout + unchanged.stderr)
-            print("the unchanged copy fails: fix that before mutating it")
-            return 1
-
-        rows, caught = [], 0
-        for number, mutation in enumerate(chosen, 1):
-            copy = copy_of_mutant(baseline, Path(scratch) / f"mutant-{number}")
-            target = copy / mutation.path
-            text = target.read_text(encoding="utf-8")
-            if text.count(mutation.old) != 1:
+        # Before any test runs: a mutation that no longer applies is a mistake in this file.
+        for mutation in chosen:
+            if (baseline / mutation.path).read_text(encoding="utf-8").count(mutation.old) != 1:
                 print(
                     f"mutation {mutation.name!r} no longer applies: its text is not in "
                     f"{mutation.path} exactly once"
                 )
                 return 1
-            target.write_text(text.replace(mutation.old, mutation.new), encoding="utf-8")
-            started = time.perf_counter()
-            try:
-                run = pytest(copy, mutation.tests)
-            except subprocess.TimeoutExpired:
-                # The mutant hung its tests: they did not pass, so it is caught, and said so.
-                verdict, failure = "caught (hung: pytest timed out)", "-"
-                caught += 1
-            else:
-                returncode = run.returncode
-                verdict = "caught" if returncode in (1, 2) else f"SURVIVED (exit {returncode})"
-                caught += returncode in (1, 2)
-                failure = first_failure(run.stdout) if returncode else "-"
-            seconds = time.perf_counter() - started
-            rows.append((mutation.name, mutation.path, verdict, failure, f"{seconds:.1f}"))
-            shutil.rmtree(copy)
+        every_test = tuple(sorted({test for mutation in chosen for test in mutation.tests}))
+        unchanged = pytest(baseline, every_test, workers=jobs)
+        if unchanged.returncode != 0:
+            print(unchanged.stdout + unchanged.stderr)
+            print("the unchanged copy fails: fix that before mutating it")
+            return 1
+        results = try_mutants(chosen, baseline, jobs)
 
     print("| mutation | file | verdict | first test to fail | s |")
     print("| --- | --- | --- | --- | ---: |")
-    for row in rows:
+    for row, _ in results:
         print("| " + " | ".join(row) + " |")
+    caught = sum(caught for _, caught in results)
     print(f"\ncaught/total: {caught}/{len(chosen)}")
     return 0 if caught == len(chosen) else 1
 
 
+def arguments(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    parser.add_argument("only", nargs="?", default="", help="a mutation's name or file, or part")
+    parser.add_argument(
+        "-j",
+        "--jobs",
+        type=int,
+        default=0,
+        help="mutants at a time (default: MUTATE_JOBS, or else the number of CPUs)",
+    )
+    return parser.parse_args(argv)
+
+
 if __name__ == "__main__":
-    sys.exit(main(*sys.argv[1:2]))
+    options = arguments(sys.argv[1:])
+    sys.exit(main(options.only, options.jobs))
