@@ -1284,7 +1284,7 @@ MUTATIONS = [
     Mutation(
         "a worker's figures dropped from the run's",
         "src/pytest_pages/plugin.py",
-        '        figures.of(node.config).add(node.workeroutput["pages"])',
+        '        figures.of(node.config).add(output["pages"])',
         "        pass",
         ("tests/test_sample_project.py",),
     ),
@@ -1367,6 +1367,34 @@ MUTATIONS = [
         'run.\n    env = {**os.environ, "NO_MKDOCS',
         'run.\n    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "", "NO_MKDOCS',
         ("tests/test_mutations.py::test_a_mutant_runs_its_own_engine_and_writes_no_bytecode",),
+    ),
+    Mutation(
+        "a page whose set-up failed, counted and asked for its clock at teardown",
+        "src/pytest_pages/collection.py",
+        "                if page is None or not page.opened:",
+        "                if page is None:",
+        ("tests/test_sample_project.py::test_a_failing_set_up_closes_what_it_opened_and_says_why",),
+    ),
+    Mutation(
+        "the network guard registered whatever the ini says",
+        "src/pytest_pages/plugin.py",
+        '    if config.getini("pages_guard_network"):',
+        "    if True:",
+        ("tests/test_sample_project.py::test_the_network_guard_is_on_where_the_ini_says",),
+    ),
+    Mutation(
+        "verification: the sample's hook no longer the one the page shows",
+        "tests/sample_project/conftest.py",
+        '"greeting", "Hello")',
+        '"greeting", "Hi")',
+        ("docs/verification.md",),
+    ),
+    Mutation(
+        "verification: the sample's loop seconds misstated",
+        "docs/verification.md",
+        '  "loop seconds": 6.0',
+        '  "loop seconds": 4.0',
+        ("docs/verification.md",),
     ),
 ]
 

@@ -89,7 +89,7 @@ def test_the_page_shows_the_published_results() -> None:
 
 @pytest.mark.parametrize("scheme", SCHEMES)
 def test_the_chart_is_drawn_from_the_published_results(tmp_path: Path, scheme: str) -> None:
-    """`python benchmarks.py --charts-only` redraws what is committed, light and dark."""
+    """`python scripts/benchmarks.py --charts-only` redraws what is committed, light and dark."""
     chart(PUBLISHED, tmp_path / "chart.svg", scheme)
     assert (tmp_path / "chart.svg").read_bytes() == chart_path(scheme).read_bytes()
 

@@ -144,5 +144,5 @@ def test_without_the_ini_option_the_plugin_collects_nothing(sample: Path) -> Non
 
 def test_the_engine_under_test_is_this_trees_own() -> None:
     """`make setup` installs src/pytest_pages editable; a copy of the tree (a mutant's) must run
-    its own engine, which its PYTHONPATH puts first (mutations.py sets it)."""
+    its own engine, which its PYTHONPATH puts first (scripts/mutations.py sets it)."""
     assert Path(pytest_pages.__file__).parent == SRC / "pytest_pages"

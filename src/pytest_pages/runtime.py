@@ -97,7 +97,7 @@ class Page:
         self.resources.callback(self.runner.close)  # closed first: nothing runs after it
 
     def loop_seconds(self) -> float:
-        return self.runner.get_loop().time() - self.clock_start if self.opened else 0.0
+        return self.runner.get_loop().time() - self.clock_start
 
     def close(self) -> None:
         self.resources.close()
