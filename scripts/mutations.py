@@ -1192,8 +1192,8 @@ MUTATIONS = [
     Mutation(
         "the harness taking any clock: it is given",
         "src/pytest_pages/markdown.py",
-        '("virtual", "real"))',
-        '("virtual", "real", "wall"))',
+        'CLOCKS = ("virtual", "real")',
+        'CLOCKS = ("virtual", "real", "wall")',
         ("tests/test_harness.py::test_the_front_matter_names_the_pages_clock",),
     ),
     Mutation(

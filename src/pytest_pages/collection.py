@@ -17,7 +17,7 @@ from pytest_pages._pytest_private import PageTraceback
 from pytest_pages.blocks import Code, PythonBlockParser
 from pytest_pages.conversations import Conversation, ConversationParser
 from pytest_pages.exchanges import Exchange, ExchangeParser
-from pytest_pages.markdown import clock_of, front_matter
+from pytest_pages.markdown import CLOCKS, choice, front_matter
 from pytest_pages.runtime import Page
 from pytest_pages.shown import rewrite_blocks
 from pytest_pages.skips import ReasonedSkipParser
@@ -28,8 +28,9 @@ class PageDocument(Document):
 
     def __init__(self, text: str, path: str) -> None:
         super().__init__(text, path)
-        clock_of(text)  # a clock the engine does not know fails the page's collection
-        self.namespace["__front_matter__"] = front_matter(text)
+        read = front_matter(text)
+        choice(read, "clock", "virtual", CLOCKS)  # an unknown clock fails the page's collection
+        self.namespace["__front_matter__"] = read
 
 
 def pages(root: Path, folder: Path, snippets: Path, config: pytest.Config | None = None) -> Sybil:

@@ -9,6 +9,8 @@ from sybil import Document
 from sybil.parsers.markdown.lexers import RawFencedCodeBlockLexer
 
 FRONT_MATTER = re.compile(r"---\n(.*?)\n---\n", re.DOTALL)
+#: The clocks a page may run on; `virtual` unless its front matter says otherwise.
+CLOCKS = ("virtual", "real")
 KEY_VALUE = re.compile(r"^(?P<key>[\w-]+):[ \t]*(?P<value>\S+)[ \t]*$", re.MULTILINE)
 
 
@@ -50,4 +52,4 @@ def choice(front_matter: dict[str, str], key: str, default: str, allowed: tuple[
 def clock_of(text: str) -> str:
     """The front matter's `clock:`: `virtual`, the default, or `real`, for a page that talks
     to processes of its own (their timers and sockets do not follow a virtual clock)."""
-    return front_matter_value(text, "clock", "virtual", ("virtual", "real"))
+    return front_matter_value(text, "clock", "virtual", CLOCKS)

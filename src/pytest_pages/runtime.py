@@ -14,6 +14,7 @@ import looptime
 import pytest
 
 from pytest_pages._pytest_private import skip_at_item
+from pytest_pages.markdown import CLOCKS, choice
 
 # Where every page's clock starts. A real loop's clock starts wherever the machine's monotonic
 # clock is, never at 0; from this start, most differences of whole and half seconds come out a
@@ -21,8 +22,6 @@ from pytest_pages._pytest_private import skip_at_item
 # a raw difference exactly fails on every run, not once in a while when a thread or a socket
 # has left the clock between microseconds. Pages round differences to the clock's microsecond.
 CLOCK_START = 510.31
-
-CLOCKS = ("virtual", "real")
 
 #: httpx reads these; a page must not depend on the machine's proxies, nor reach them.
 NO_PROXIES: dict[str, str | None] = dict.fromkeys(
@@ -82,8 +81,7 @@ class Page:
         self.opened = True
 
     def make_loops(self) -> None:
-        if self.clock not in CLOCKS:
-            raise ValueError(f"clock: {self.clock}: a page's clock is one of {', '.join(CLOCKS)}")
+        choice({"clock": self.clock}, "clock", "virtual", CLOCKS)  # the hook's, if it set one
         self.resources.enter_context(environment(**self.environment))
         # On the real clock, timers wait for real: a page whose code waits on a real server
         # (a connect timeout, a pool's timeout) would see every timer fire at once otherwise.
