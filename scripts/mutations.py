@@ -199,14 +199,14 @@ MUTATIONS = [
         "snippets/users_db.py",
         "app.add_exception_handler(sqlite3.OperationalError, database_unavailable)\n",
         "",
-        ("tests/test_faults.py",),
+        ("tests/test_faults.py::test_an_unavailable_database_is_a_clear_503",),
     ),
     Mutation(
         "no 503 for an unavailable database, with SQLAlchemy",
         "snippets/users_sqlalchemy.py",
         "app.add_exception_handler(OperationalError, database_unavailable)\n",
         "",
-        ("tests/test_faults.py",),
+        ("tests/test_faults.py::test_an_unavailable_database_is_a_clear_503",),
     ),
     Mutation(
         "objects expired at commit, then read with no await",
@@ -1300,7 +1300,7 @@ MUTATIONS = [
         "src/pytest_pages/plugin.py",
         "    if not folders:\n        return\n",
         '    if not folders:\n        folders = [config.rootpath / "docs"]\n',
-        ("tests/test_sample_project.py",),
+        ("tests/test_sample_project.py::test_without_the_ini_option_the_plugin_collects_nothing",),
     ),
     Mutation(
         "--update-docs ignored",
@@ -1395,6 +1395,20 @@ MUTATIONS = [
         '  "loop seconds": 6.0',
         '  "loop seconds": 4.0',
         ("docs/verification.md",),
+    ),
+    Mutation(
+        "pages load certifi's whole bundle into each client again",
+        "tests/support/pages.py",
+        'page.environment["SSL_CERT_FILE"] = str(',
+        'page.environment["UNUSED"] = str(',
+        ("tests/test_harness.py::test_each_page_loads_one_certificate_into_each_httpx_client",),
+    ),
+    Mutation(
+        "the browser test's pages one unit again, for one worker",
+        "tests/support/scheduling.py",
+        'return f"{file}[{page}"',
+        "return file",
+        ("tests/test_parallel.py::test_make_tests_workers_share_the_browser_tests_pages",),
     ),
 ]
 

@@ -106,11 +106,14 @@ def built_site(request: pytest.FixtureRequest, sites: dict[str, Path]) -> tuple[
 screenshot_folders: list[Path] = []
 
 
-@pytest.fixture(scope="module")
-def screenshots(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Where test_browser.py saves a picture of each page: SCREENSHOTS_DIR if set (CI uploads
-    it), else pytest's temporary directory. The run's summary says where they are."""
-    folder = Path(os.environ.get("SCREENSHOTS_DIR") or tmp_path_factory.mktemp("screenshots"))
+@pytest.fixture(scope="session")
+def screenshots() -> Path | None:
+    """Where test_browser.py saves a picture of each page, if anywhere: SCREENSHOTS_DIR (the
+    publish workflow sets it and keeps the pictures). Unasked, it saves none: they are for
+    people to look at, not a check, and cost some 20 s of CPU a run. The summary says where."""
+    if not os.environ.get("SCREENSHOTS_DIR"):
+        return None
+    folder = Path(os.environ["SCREENSHOTS_DIR"])
     folder.mkdir(parents=True, exist_ok=True)
     screenshot_folders.append(folder)
     return folder
@@ -126,6 +129,6 @@ def pytest_testnodedown(node: Any) -> None:
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    for folder in screenshot_folders:
+    for folder in dict.fromkeys(screenshot_folders):  # each once, however many workers
         count = len(list(folder.glob("*.png")))
         terminalreporter.write_line(f"browser: {count} page screenshots in {folder}")

@@ -716,6 +716,30 @@ def test_each_page_gets_a_fresh_database_and_gives_back_the_environment(
     assert os.environ.get("DATABASE_URL") == before
 
 
+def test_each_page_loads_one_certificate_into_each_httpx_client(tmp_path: Path) -> None:
+    # The apps' clients load SSL_CERT_FILE (tests/support/pages.py): no page makes a TLS
+    # connection, and one certificate loads about a hundred times faster than certifi's bundle.
+    page = f"""
+    {FENCE}python
+    import ssl
+    from unittest import mock
+
+    import httpx
+
+    made = mock.patch("ssl.create_default_context", wraps=ssl.create_default_context)
+    with made as create:
+        httpx.AsyncClient()
+    cafile = create.call_args.kwargs["cafile"]
+    stats = ssl.create_default_context(cafile=cafile).cert_store_stats()
+    {FENCE}
+    """
+    before = os.environ.get("SSL_CERT_FILE")
+    namespace = run_page(tmp_path, page)
+    assert Path(namespace["cafile"]).name == "certificate.pem"
+    assert namespace["stats"]["x509_ca"] == 1
+    assert os.environ.get("SSL_CERT_FILE") == before
+
+
 POSTGRES_PAGE = f"""---
 description: a page on PostgreSQL
 database: postgresql

@@ -10,6 +10,8 @@ import pytest
 from xdist.remote import Producer  # type: ignore[import-untyped]
 
 from pytest_pages.scheduling import PagesWholeLoad, PagesWholeLoadGroup, pytest_xdist_make_scheduler
+from tests.support.scheduling import BrowserPagesApart
+from tests.support.scheduling import pytest_xdist_make_scheduler as make_projects_scheduler
 
 SRC = Path(__file__).parents[1] / "src"  # where pytest_pages lives
 
@@ -167,3 +169,26 @@ def test_loadgroup_keeps_pages_and_groups_whole() -> None:
     assert scheduler._split_scope("docs/users.md::line:12,column:1") == "docs/users.md"
     assert scheduler._split_scope("test_plain.py::test_grouped[0]@trio") == "trio"
     assert scheduler._split_scope("test_plain.py::test_alone[0]") == "test_plain.py::test_alone[0]"
+
+
+def test_make_tests_workers_share_the_browser_tests_pages(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # This project's own scheduler for `--dist loadfile` (tests/support/scheduling.py): files
+    # whole, but each page's browser tests a unit of their own; other modes are not its business.
+    monkeypatch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
+    for dist, expected in [("loadfile", BrowserPagesApart), ("load", None), ("no", None)]:
+        config = pytester.parseconfig("-p", "xdist.plugin", "--dist", dist, "--tx", "2*popen")
+        made = make_projects_scheduler(config, Producer("test"))
+        assert type(made) is expected if expected else made is None
+    scheduler = BrowserPagesApart.__new__(BrowserPagesApart)  # _split_scope reads no state
+    units = {
+        "tests/test_browser.py::test_every_page_is_accessible[users.md]": "[users.md]",
+        "tests/test_browser.py::test_every_code_block_fits_its_box[users.md]": "[users.md]",
+        "tests/test_browser.py::test_linked_tabs_switch_together": "",
+        "tests/test_site.py::test_every_page_is_built[users.md]": None,
+        "docs/users.md::line:12,column:1": None,
+    }
+    for nodeid, unit in units.items():
+        file = nodeid.split("::")[0]
+        assert scheduler._split_scope(nodeid) == (file if unit is None else file + unit)
