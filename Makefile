@@ -33,8 +33,9 @@ test: $(SETUP) $(MERMAID) ## set up, then run every page and every test
 setup: $(SETUP) $(MERMAID) ## set up .venv from requirements.lock and node_modules/ from package-lock.json (serve and test do this first)
 
 # The suite again and again, each run in a new random order; stops at the first failure and
-# shows that run in full, with the seed that repeats its order. CI runs it once, and the weekly
-# soak (.github/workflows/soak.yml) 20 times. The browser test sits out: it reads the built
+# shows that run in full, with the seed that repeats its order. `make mutate` runs the same
+# once, on its unchanged copy, before any mutant (CI's repeat); the weekly soak
+# (.github/workflows/soak.yml) runs it 20 times. The browser test sits out: it reads the built
 # site, which no other test's order can change, and at about three minutes a run it would
 # double the repeats' time (make test runs it every time).
 RUNS ?= 20

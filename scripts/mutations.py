@@ -3,8 +3,11 @@ verification notices every one.
 
 Each mutation changes one snippet, page or setting in a copy of the repository, then runs the
 tests that cover it. A mutation is caught when those tests fail; the run prints a table and
-`caught/total`, and fails unless every mutation was caught. Before any of it, the same tests
-run on the unchanged copy and must pass, so a failure means the mutation, not the set-up.
+`caught/total`, and fails unless every mutation was caught. Before any of it, the unchanged
+copy runs everything `make repeat` runs (the suite, the browser test aside) and the browser
+tests the mutations name, in a new random order, and must pass: a mutant's failure then means
+its mutation, not the set-up, and the run is also the suite's second order (CI's repeat).
+(Some mutations only, chosen by name or file: the unchanged copy runs just their tests.)
 Mutants run two or more at a time (`--jobs`, MUTATE_JOBS; by default one for each CPU), each
 in a copy of its own. The repository itself is never touched."""
 
@@ -1404,6 +1407,26 @@ MUTATIONS = [
         ("tests/test_harness.py::test_each_page_loads_one_certificate_into_each_httpx_client",),
     ),
     Mutation(
+        "the unchanged copy runs no snippet's test",
+        "scripts/mutations.py",
+        # With the line after it, so that this file holds the text only once.
+        '"snippets", *modules, *sorted(browser))\n\n\ndef first_failure',
+        "*modules, *sorted(browser))\n\n\ndef first_failure",
+        (
+            "tests/test_mutations.py::test_the_unchanged_copy_runs_make_repeats_tests_in_a_new_order",
+        ),
+    ),
+    Mutation(
+        "the unchanged copy in the same order every time",
+        "scripts/mutations.py",
+        # With the line after it, so that this file holds the text only once.
+        '"loadfile"] if workers else ["-p", "no:randomly"]\n    return',
+        '"loadfile", "-p", "no:randomly"] if workers else ["-p", "no:randomly"]\n    return',
+        (
+            "tests/test_mutations.py::test_the_unchanged_copy_runs_make_repeats_tests_in_a_new_order",
+        ),
+    ),
+    Mutation(
         "the browser test's pages one unit again, for one worker",
         "tests/support/scheduling.py",
         'return f"{file}[{page}"',
@@ -1462,11 +1485,11 @@ def environment(copy: Path) -> dict[str, str]:
 def pytest(
     copy: Path, tests: tuple[str, ...], workers: int = 0
 ) -> subprocess.CompletedProcess[str]:
-    """The tests, in order; with `workers` (the baseline, nearly the whole suite), on that
-    many workers, each running whole files, as `make test` does."""
-    parallel = ["-n", str(workers), "--dist", "loadfile"] if workers else []
+    """The tests, in order; with `workers` (the baseline, the whole suite), on that many
+    workers, each running whole files, in a new random order, as `make test` does."""
+    order = ["-n", str(workers), "--dist", "loadfile"] if workers else ["-p", "no:randomly"]
     return subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:randomly", *parallel, *tests],
+        [sys.executable, "-m", "pytest", "-q", "-x", *order, *tests],
         cwd=copy,
         env=environment(copy),
         capture_output=True,
@@ -1474,6 +1497,18 @@ def pytest(
         timeout=1200 if workers else 600,
         check=False,
     )
+
+
+def baseline_tests(copy: Path, chosen: list[Mutation]) -> tuple[str, ...]:
+    """What the unchanged copy runs: the pages, the snippets' tests and every test module
+    but the browser test, as `make repeat` does; and the browser tests `chosen` name."""
+    modules = sorted(
+        path.relative_to(copy).as_posix()
+        for path in (copy / "tests").glob("test_*.py")
+        if path.relative_to(copy).as_posix() != BROWSER
+    )
+    browser = {test for mutation in chosen for test in mutation.tests if test.startswith(BROWSER)}
+    return ("docs", "snippets", *modules, *sorted(browser))
 
 
 def first_failure(output: str) -> str:
@@ -1544,8 +1579,9 @@ def main(only: str = "", jobs: int = 0) -> int:
                     f"{mutation.path} exactly once"
                 )
                 return 1
-        every_test = tuple(sorted({test for mutation in chosen for test in mutation.tests}))
-        unchanged = pytest(baseline, every_test, workers=jobs)
+        # All of them: the suite first (CI's repeat); some, while writing them: just their tests.
+        named = tuple(sorted({test for mutation in chosen for test in mutation.tests}))
+        unchanged = pytest(baseline, named if only else baseline_tests(baseline, chosen), jobs)
         if unchanged.returncode != 0:
             print(unchanged.stdout + unchanged.stderr)
             print("the unchanged copy fails: fix that before mutating it")

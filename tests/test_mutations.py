@@ -72,3 +72,33 @@ def test_a_mutant_runs_its_own_engine_and_writes_no_bytecode(
     env = mutations.environment(tmp_path)
     assert env["PYTHONPATH"].split(os.pathsep)[0] == str(tmp_path / "src")
     assert env["PYTHONDONTWRITEBYTECODE"] == "1"
+
+
+def test_the_unchanged_copy_runs_make_repeats_tests_in_a_new_order(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The baseline: what `make repeat` runs, the browser test aside, plus the browser tests
+    the mutations name; in a random order (CI's repeat), where each mutant's run is in order."""
+    root = mutations.ROOT
+    tests = mutations.baseline_tests(root, mutations.MUTATIONS)
+    modules = {path.relative_to(root).as_posix() for path in (root / "tests").glob("test_*.py")}
+    assert f"--ignore {mutations.BROWSER}" in (root / "Makefile").read_text(encoding="utf-8")
+    assert {test for test in tests if "::" not in test} == {"docs", "snippets"} | (
+        modules - {mutations.BROWSER}
+    )
+    named = {test for mutation in mutations.MUTATIONS for test in mutation.tests}
+    assert {test for test in tests if "::" in test} == {
+        test for test in named if test.startswith(mutations.BROWSER)
+    }
+    commands = []
+
+    def run(command: list[str], **_: object) -> subprocess.CompletedProcess[str]:
+        commands.append(command)
+        return subprocess.CompletedProcess(command, 0, "", "")
+
+    monkeypatch.setattr(subprocess, "run", run)
+    mutations.pytest(root, ("docs",), workers=2)
+    mutations.pytest(root, ("docs",))
+    baseline, mutant = commands
+    assert "no:randomly" not in baseline
+    assert mutant[mutant.index("-p") + 1] == "no:randomly"
