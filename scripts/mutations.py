@@ -48,6 +48,7 @@ TWICE = "_no_more_than_twice_the_cap"
 ECHOES = "_that_echoes_nothing_it_cannot_encode"
 BEFORE = "_is_refused_before_it_is_read"
 PAGE = "_never_as_a_page"
+REPEATS = "_whose_first_run_repeats_the_suite"
 
 MUTATIONS = [
     Mutation(
@@ -1335,18 +1336,18 @@ MUTATIONS = [
         ("tests/test_mutations.py::test_mutants_run_at_the_same_time_each_in_its_own_copy",),
     ),
     Mutation(
-        "CI's repeat back at 10 runs, past its ten minutes",
+        "a 10-run repeat of its own in CI again, on top of make mutate's",
         ".ci/run",
-        "timed offline make repeat RUNS=2\n",
-        "timed offline make repeat RUNS=10\n",
-        ("tests/test_commands.py::test_ci_runs_make_test_a_short_repeat_and_make_mutate",),
+        "    timed offline make mutate\n",
+        "    timed offline make repeat RUNS=10\n    timed offline make mutate\n",
+        (f"tests/test_commands.py::test_ci_runs_make_test_and_make_mutate{REPEATS}",),
     ),
     Mutation(
         "CI without make mutate",
         ".ci/run",
-        "    timed offline make mutate # every deliberate break must be caught\n",
+        "    timed offline make mutate\n",
         "",
-        ("tests/test_commands.py::test_ci_runs_make_test_a_short_repeat_and_make_mutate",),
+        (f"tests/test_commands.py::test_ci_runs_make_test_and_make_mutate{REPEATS}",),
     ),
     Mutation(
         "the soak run on demand only, never on its schedule",
@@ -1405,6 +1406,13 @@ MUTATIONS = [
         'page.environment["SSL_CERT_FILE"] = str(',
         'page.environment["UNUSED"] = str(',
         ("tests/test_harness.py::test_each_page_loads_one_certificate_into_each_httpx_client",),
+    ),
+    Mutation(
+        "mutants' screenshots among the site's own",
+        "scripts/mutations.py",
+        '    env.pop("SCREENSHOTS_DIR", None)\n',
+        "",
+        ("tests/test_mutations.py::test_a_mutant_runs_its_own_engine_and_writes_no_bytecode",),
     ),
     Mutation(
         "the unchanged copy runs no snippet's test",
@@ -1479,6 +1487,9 @@ def environment(copy: Path) -> dict[str, str]:
     env = {**os.environ, "NO_MKDOCS_2_WARNING": "1", "PATH": path, "PYTHONPATH": str(copy / "src")}
     # PYTHONDONTWRITEBYTECODE, from `make mutate`, stays: some tests start pytests of their own
     # that import the installed engine, the repository's, and would write its bytecode there.
+    # SCREENSHOTS_DIR goes (the publish workflow sets it for all of CI): the browser test would
+    # put its pictures of a mutant's broken site among those of the site itself.
+    env.pop("SCREENSHOTS_DIR", None)
     return env
 
 

@@ -65,7 +65,8 @@ CHROMIUM_FLAGS = [
     "--disable-component-update",
     "--disable-sync",
     "--no-first-run",
-    # Every host but the site's own resolves to nothing: Chromium can reach no other machine.
+    # Every host name resolves to nothing (the site is at 127.0.0.1): a request by name to
+    # another machine fails, and open_tab records it.
     # (Playwright's request routing could refuse them too, but it turns the HTTP cache off:
     # each page would fetch and compile Material's and Mermaid's scripts anew, about a second
     # of CPU a page.)
@@ -305,21 +306,22 @@ DIAGRAM_TEXTS = """() => {
   return [drawn.length, illegible];
 }"""
 
-# A first pass names no element (axe would work out a selector, ancestry and XPath for every
-# element it checks: a fifth of its time on the longest pages); only a rule that fails runs
-# again, naming the elements for the message.
+# A first pass names no element (axe would work out a CSS selector for every element it
+# checks: a fifth of its time on the longest pages); only a rule that fails runs again, naming
+# the elements for the message. A rule that fails only once is still reported.
 RUN_AXE = """async ([impacts, rules]) => {
   const only = rules ? { runOnly: { type: "rule", values: rules } } : {};
-  const quick = { resultTypes: ["violations"], selectors: false, ancestry: false, xpath: false };
-  const failing = (await axe.run(document, { ...quick, ...only })).violations
+  const failing = (await axe.run(document, {
+    resultTypes: ["violations"], selectors: false, ...only })).violations
     .filter((v) => impacts.includes(v.impact)).map((v) => v.id);
   if (!failing.length) return [];
   const { violations } = await axe.run(document, {
     resultTypes: ["violations"], runOnly: { type: "rule", values: failing } });
-  return violations.filter((v) => impacts.includes(v.impact)).map((v) =>
+  const named = violations.filter((v) => impacts.includes(v.impact)).map((v) =>
     `${v.impact} ${v.id} (${v.help}): `
     + v.nodes.slice(0, 5).map((n) => n.target.join(" ")).join(", ")
     + (v.nodes.length > 5 ? ` and ${v.nodes.length - 5} more` : ""));
+  return named.length ? named : failing.map((id) => `${id} (failed once, not a second time)`);
 }"""
 SCHEME = "document.body.getAttribute('data-md-color-scheme')"  # default (light) or slate
 # In the second scheme only what colours change can change: axe's colour rules. (The rest
@@ -412,7 +414,8 @@ def survey(
         toggle = page.locator("label.md-header__button[for^='__palette']:visible")
         # The scheme the page opened in, then the other. The palette stays where it was left,
         # and the next page opens in it: which scheme has every rule alternates from page to
-        # page (the rules beyond colour read the markup, the same in both schemes).
+        # page. (Between schemes only colours change, and which of the palette's two toggles
+        # shows: over a run, each toggle has every rule.)
         name: str = page.evaluate(SCHEME)
         for rules in (None, COLOUR_RULES):
             if rules:

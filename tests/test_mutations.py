@@ -69,9 +69,12 @@ def test_a_mutant_runs_its_own_engine_and_writes_no_bytecode(
     bytecode: some tests start pytests that import the installed engine, the repository's (a
     run that let mutants write bytecode left src/pytest_pages/__pycache__ in the repository)."""
     monkeypatch.setenv("PYTHONDONTWRITEBYTECODE", "1")  # as `make mutate` runs
+    # As the publish workflow sets it: a mutant's pictures of a broken site are not the site's.
+    monkeypatch.setenv("SCREENSHOTS_DIR", str(tmp_path / "screenshots"))
     env = mutations.environment(tmp_path)
     assert env["PYTHONPATH"].split(os.pathsep)[0] == str(tmp_path / "src")
     assert env["PYTHONDONTWRITEBYTECODE"] == "1"
+    assert "SCREENSHOTS_DIR" not in env
 
 
 def test_the_unchanged_copy_runs_make_repeats_tests_in_a_new_order(

@@ -1,12 +1,15 @@
 """How `make test`'s two workers share the browser test.
 
-`make test` runs whole files (`--dist loadfile`): a file's module-scoped fixtures start once,
-and a page of the guide is one file. The browser test is one file too, and the longest by far
-(Chromium surveys 23 pages, some 3 minutes of work), so one worker ran all of it while the
-other ran out of work. Its pages need no file of their own to stay apart: each page's tests
-share that page's survey, and no page's survey depends on another's. So under `loadfile`,
-each page's browser tests are a unit of their own (`tests/test_browser.py[users.md]`), and
-both workers take pages, each with its own Chromium. Every other file stays whole.
+`make test` runs whole files (`--dist loadfile`), and a page of the guide is one file. The
+browser test is one file too, and by far the longest (Chromium surveys 23 pages, some three
+minutes of work), so one worker ran all of it while the other ran out of work. Its pages need
+no file of their own to stay apart: each page's tests share that page's survey, and no page's
+survey depends on another's. So under `loadfile`, each page's browser tests are a unit of
+their own (`tests/test_browser.py[users.md]`), and both workers take pages. Every other file
+stays whole. The browser test's module-scoped fixtures, Chromium and the site's server, then
+start wherever a run of its units begins, in each worker: a few times a run, about a second
+each. (On two cores the gain is small: Chromium's own processes kept the second core busy
+anyway. It grows with the cores.)
 
 A pytest plugin (root conftest.py's `pytest_plugins`): xdist's controller, which hands out
 the work, collects nothing, so a hook in `tests/conftest.py` might never reach it.
