@@ -1408,6 +1408,13 @@ MUTATIONS = [
         ("tests/test_harness.py::test_each_page_loads_one_certificate_into_each_httpx_client",),
     ),
     Mutation(
+        "the suite refused under -p no:xdist",
+        "tests/conftest.py",
+        "@pytest.hookimpl(optionalhook=True)\ndef pytest_testnodedown",
+        "def pytest_testnodedown",
+        ("tests/test_parallel.py::test_the_suite_runs_without_xdist",),
+    ),
+    Mutation(
         "mutants' screenshots among the site's own",
         "scripts/mutations.py",
         '    env.pop("SCREENSHOTS_DIR", None)\n',

@@ -124,6 +124,8 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         session.config.workeroutput["screenshots"] = [str(path) for path in screenshot_folders]
 
 
+# optionalhook: xdist's hook, unknown under `-p no:xdist`.
+@pytest.hookimpl(optionalhook=True)
 def pytest_testnodedown(node: Any) -> None:
     screenshot_folders.extend(Path(path) for path in node.workeroutput.get("screenshots", []))
 

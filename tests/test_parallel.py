@@ -3,6 +3,8 @@ worker, in page order. Shown on a sample project of its own, run in a pytest of 
 whose lines share a namespace, as the real pages' blocks do (line N needs line N-1's `x`, in
 the same process), and plain tests beside them."""
 
+import subprocess
+import sys
 from collections import defaultdict
 from pathlib import Path
 
@@ -192,3 +194,17 @@ def test_make_tests_workers_share_the_browser_tests_pages(
     for nodeid, unit in units.items():
         file = nodeid.split("::")[0]
         assert scheduler._split_scope(nodeid) == (file if unit is None else file + unit)
+
+
+def test_the_suite_runs_without_xdist() -> None:
+    # `-p no:xdist` leaves xdist's hooks unknown: a hook of theirs implemented here must say
+    # it is optional, or pytest refuses the conftest before it collects anything.
+    root = Path(__file__).parents[1]
+    ran = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:xdist", "-q", "--co", "tests/test_commands.py"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert ran.returncode == 0, ran.stdout + ran.stderr
