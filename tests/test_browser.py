@@ -396,8 +396,9 @@ def survey(
             elif anchor and f'id="{anchor}"' not in body:
                 found.broken_links.append(f"{link}: no such anchor")
         found.edit_link = page.locator("a.md-content__button[href*='/edit/']").get_attribute("href")
+        name: str = page.evaluate(SCHEME)  # the scheme the page opened in
         if screenshots:
-            screenshot(page, screenshots / f"{source.stem}-{page.evaluate(SCHEME)}.png")
+            screenshot(page, screenshots / f"{source.stem}-{name}.png")
 
         # Folds opened from here on: code, diagrams and contrast inside them count too.
         found.too_wide = [(int(a), int(b), str(c)) for a, b, c in page.evaluate(MEASURE_CODE)]
@@ -414,7 +415,6 @@ def survey(
         # and the next page opens in it: which scheme has every rule alternates from page to
         # page. (Between schemes only colours change, and which of the palette's two toggles
         # shows: over a run, each toggle has every rule.)
-        name: str = page.evaluate(SCHEME)
         for rules in (None, COLOUR_RULES):
             if rules:
                 toggle.click()
