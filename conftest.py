@@ -11,7 +11,12 @@ from tests.support import postgres
 # tests/test_harness.py runs pages in a pytest of its own; tests/support/pages.py gives every
 # page the upstreams, database and environment the guide's code expects;
 # tests/support/scheduling.py lets make test's two workers share the browser test's pages.
-pytest_plugins = ["pytester", "tests.support.pages", "tests.support.scheduling"]
+pytest_plugins = [
+    "pytester",
+    "tests.support.pages",
+    "tests.support.scheduling",
+    "tests.support.shown_lines",
+]
 
 
 def pytest_configure(config: pytest.Config) -> None:

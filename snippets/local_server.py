@@ -5,7 +5,7 @@ one by one, or a socket timing out."""
 import asyncio
 import socket
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from typing import Any
 
 import uvicorn
@@ -35,18 +35,24 @@ async def local_server(
                 **config,
             )
         )
-        serving = asyncio.create_task(server.serve(sockets=[listening]))
+        serving = asyncio.create_task(serve(server, listening))
         try:
             while not server.started:
                 if serving.done():
-                    # It stopped before it started: raise why, if it can.
-                    await serving
-                    raise RuntimeError(
-                        "uvicorn stopped before it started; see its log"
-                    )
+                    await serving  # it stopped before it started: raises why
                 await asyncio.sleep(0.01)
             host, port = listening.getsockname()
             yield f"http://{host}:{port}"
         finally:
             server.should_exit = True
             await serving
+
+
+async def serve(server: uvicorn.Server, listening: socket.socket) -> None:
+    """uvicorn's `serve`, raising if the server stops before it starts.
+    uvicorn stops then with `sys.exit`, as its command does: a SystemExit,
+    which would escape the task and stop the whole event loop."""
+    with suppress(SystemExit):
+        await server.serve(sockets=[listening])
+    if not server.started:
+        raise RuntimeError("uvicorn stopped before it started; see its log")

@@ -2,6 +2,7 @@
 
 import asyncio
 
+import pytest
 from starlette.types import Receive, Scope, Send
 
 from local_server import local_server
@@ -40,5 +41,26 @@ def test_a_response_does_not_wait_for_the_clients_ack() -> None:
     loop = new_loop()
     try:
         assert loop.run_until_complete(clock_moved_by_ten_requests()) == 0
+    finally:
+        loop.close()
+
+
+async def refuses_to_start(scope: Scope, receive: Receive, send: Send) -> None:
+    """An app whose lifespan fails to start, as one whose database is down may."""
+    if scope["type"] == "lifespan":
+        await receive()
+        await send({"type": "lifespan.startup.failed", "message": "no database"})
+
+
+async def serve_once() -> None:
+    async with local_server(refuses_to_start):
+        pass
+
+
+def test_a_server_that_stops_before_it_starts_raises() -> None:
+    loop = new_loop()
+    try:
+        with pytest.raises(RuntimeError, match="uvicorn stopped before it started"):
+            loop.run_until_complete(serve_once())
     finally:
         loop.close()
