@@ -27,8 +27,17 @@ serve: $(SETUP) $(MERMAID) ## set up, then serve the site on http://127.0.0.1:80
 
 # Two workers, each running whole files (a page's blocks share one namespace); pytest-randomly
 # picks a new order every run and prints its seed: `-p randomly -p "randomly_seed=N"` repeats it.
-test: $(SETUP) $(MERMAID) ## set up, then run every page and every test
-	$(TEST_ENV) $(BIN)/python -m pytest -n 2 --dist loadfile
+#
+# The run is measured by coverage.py (pytest-cov's --cov; what, in pyproject.toml's
+# [tool.coverage]): every line a page shows must run (tests/support/shown_lines.py). Its data
+# and the run's report go to build/, which git ignores: `make build` and `make serve` put each
+# page's figures from that report at its foot (hooks/stamp.py).
+PAGES_REPORT ?= build/pages-report.json
+export PAGES_REPORT
+test: $(SETUP) $(MERMAID) ## set up, then run every page and every test; write build/pages-report.json
+	mkdir -p build/coverage
+	$(TEST_ENV) COVERAGE_FILE=$(CURDIR)/build/coverage/data $(BIN)/python -m pytest \
+		-n 2 --dist loadfile --cov --cov-report= --pages-report $(PAGES_REPORT)
 
 setup: $(SETUP) $(MERMAID) ## set up .venv from requirements.lock and node_modules/ from package-lock.json (serve and test do this first)
 

@@ -1448,6 +1448,80 @@ MUTATIONS = [
         "return file",
         ("tests/test_parallel.py::test_make_tests_workers_share_the_browser_tests_pages",),
     ),
+    Mutation(
+        "the stamp counts the wrong exchanges",
+        "hooks/stamp.py",
+        '("exchanges verified in process", "exchange", "exchanges")',
+        '("exchanges verified over a socket", "exchange", "exchanges")',
+        ("tests/test_site.py::test_every_page_carries_a_stamp_with_the_reports_figures",),
+    ),
+    Mutation(
+        "a page whose check failed stamped as verified",
+        "hooks/stamp.py",
+        'if counts.get("checks failed"):',
+        "if False:",
+        ("tests/test_site.py::test_every_page_carries_a_stamp_with_the_reports_figures",),
+    ),
+    Mutation(
+        "the site built without its stamps",
+        "mkdocs.yml",
+        "hooks:\n  - hooks/stamp.py\n",
+        "",
+        ("tests/test_site.py::test_every_page_carries_a_stamp_with_the_reports_figures",),
+    ),
+    Mutation(
+        "the report keeps no page's failed checks",
+        "src/pytest_pages/collection.py",
+        'counts.count_on_page_only(name, "checks failed", 1)',
+        "pass",
+        ("tests/test_sample_project.py::test_a_sample_page_that_breaks_fails_naming_its_line",),
+    ),
+    Mutation(
+        "the report names no commit",
+        "src/pytest_pages/figures.py",
+        '["git", "rev-parse", "HEAD"]',
+        '["git", "rev-parse", "--short", "HEAD"]',
+        ("tests/test_sample_project.py::test_the_report_names_the_commit_it_verified",),
+    ),
+    Mutation(
+        "the shown-lines guard counts comments and blank lines",
+        "tests/support/shown_lines.py",
+        "if line not in statements.get(path, set()) or (path, line) in seen:",
+        "if (path, line) in seen:",
+        (
+            "tests/test_shown_lines.py::test_lines_that_are_not_statements_or_are_shown_twice_count_once",
+        ),
+    ),
+    Mutation(
+        "the shown-lines guard keeps stale entries",
+        "tests/support/shown_lines.py",
+        "        if i not in listed_used\n",
+        "        if False\n",
+        (
+            "tests/test_shown_lines.py::test_a_listed_line_that_runs_or_is_not_shown_must_come_off_the_list",
+        ),
+    ),
+    Mutation(
+        "make test measured by nothing",
+        "Makefile",
+        "--cov --cov-report= ",
+        "",
+        ("tests/test_shown_lines.py::test_make_test_measures_the_whole_run_for_the_guard",),
+    ),
+    Mutation(
+        "local_server lets uvicorn's sys.exit stop the loop",
+        "snippets/local_server.py",
+        "    with suppress(SystemExit):\n        await server.serve(sockets=[listening])\n",
+        "    await server.serve(sockets=[listening])\n",
+        ("tests/test_local_server.py::test_a_server_that_stops_before_it_starts_raises",),
+    ),
+    Mutation(
+        "Retry-After's -0000 dates left without a zone",
+        "snippets/upstream_errors.py",
+        "        when = when.replace(tzinfo=UTC)\n",
+        "        when = when.replace(tzinfo=None)\n",
+        ("docs/upstream_errors.md",),
+    ),
 ]
 
 

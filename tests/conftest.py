@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 import respx
 
+from pytest_pages import figures
 from tests.support import postgres
 from tests.support.databases import seeded_database
 from tests.support.project import ROOT
@@ -22,7 +23,7 @@ collect_ignore = ["sample_project"]
 
 # What a site build reads; each engine builds from a copy of these, so nothing it writes (the
 # site, Zensical's .cache) lands in the repository.
-SITE_SOURCES = ("mkdocs.yml", "docs", "snippets", "overrides")
+SITE_SOURCES = ("mkdocs.yml", "docs", "snippets", "overrides", "hooks")
 BUILDS = {
     "mkdocs": ["mkdocs", "build", "--strict", "--site-dir", "site"],
     "zensical": ["zensical", "build", "--strict", "--config-file", "mkdocs.yml"],
@@ -65,23 +66,52 @@ def postgres_url(postgres_cluster: postgres.Cluster, monkeypatch: pytest.MonkeyP
 
 
 @pytest.fixture(scope="session")
-def mkdocs_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """MkDocs' build, the one `make build` writes and the workflow publishes. On its own, so
-    that the browser test's worker does not build Zensical's too (about 4 s)."""
-    return build_site("mkdocs", tmp_path_factory.mktemp("mkdocs"))
+def pages_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A run's report, written by the engine as `make test` writes it, for the sites' stamps:
+    each page with figures of its own (a stamp showing another page's is caught), but the
+    first page not run at all, the second with a check failed, the third with two skips."""
+    counted = figures.Figures()
+    for number, page in enumerate(sorted((ROOT / "docs").rglob("*.md"))):
+        name = page.relative_to(ROOT).as_posix()
+        if number == 0:
+            continue
+        counted.count(name, "pages")
+        counted.count(name, "python blocks passed", number)
+        counted.count(name, "exchanges verified in process", number % 4)
+        counted.count(name, "conversations verified over a socket", number % 3)
+        if number == 1:
+            counted.count_on_page_only(name, "checks failed", 1)
+        if number == 2:
+            counted.skip(name, 10, "no PostgreSQL server")
+            counted.skip(name, 20, "no PostgreSQL server")
+    path = tmp_path_factory.mktemp("report") / "pages-report.json"
+    figures.write_report(path, counted, ["fastapi", "starlette", "httpx"], 0, 1.0, ROOT)
+    return path
 
 
 @pytest.fixture(scope="session")
-def sites(mkdocs_site: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+def mkdocs_site(tmp_path_factory: pytest.TempPathFactory, pages_report: Path) -> Path:
+    """MkDocs' build, the one `make build` writes and the workflow publishes. On its own, so
+    that the browser test's worker does not build Zensical's too (about 4 s)."""
+    return build_site("mkdocs", tmp_path_factory.mktemp("mkdocs"), pages_report)
+
+
+@pytest.fixture(scope="session")
+def sites(
+    mkdocs_site: Path, tmp_path_factory: pytest.TempPathFactory, pages_report: Path
+) -> dict[str, Path]:
     """The site built by each engine, from a copy of its sources; a warning fails the build."""
     others = [engine for engine in BUILDS if engine != "mkdocs"]
     return {
         "mkdocs": mkdocs_site,
-        **{engine: build_site(engine, tmp_path_factory.mktemp(engine)) for engine in others},
+        **{
+            engine: build_site(engine, tmp_path_factory.mktemp(engine), pages_report)
+            for engine in others
+        },
     }
 
 
-def build_site(engine: str, workdir: Path) -> Path:
+def build_site(engine: str, workdir: Path, report: Path) -> Path:
     for name in SITE_SOURCES:
         source = ROOT / name
         if source.is_dir():
@@ -89,7 +119,7 @@ def build_site(engine: str, workdir: Path) -> Path:
         else:
             shutil.copy2(source, workdir / name)
     command = [str(Path(sys.executable).parent / BUILDS[engine][0]), *BUILDS[engine][1:]]
-    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
+    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1", "PAGES_REPORT": str(report)}
     build = subprocess.run(command, cwd=workdir, env=env, capture_output=True, text=True)
     output = build.stdout + build.stderr
     assert build.returncode == 0, f"{engine} build failed:\n{output}"

@@ -130,9 +130,30 @@ def test_the_network_guard_is_on_where_the_ini_says(sample: Path, guarded: bool)
 def test_a_sample_page_that_breaks_fails_naming_its_line(sample: Path) -> None:
     page = sample / "docs" / "greetings.md"
     page.write_text(page.read_text(encoding="utf-8").replace("Grace!", "Ada!"), encoding="utf-8")
-    run = run_pytest(sample)
+    run = run_pytest(sample, "--pages-report", "report.json")
     assert run.returncode == 1
     assert "docs/greetings.md:31: GET /greet/Grace HTTP/1.1 answered differently" in run.stdout
+    # The report says which page failed (its verified stamp then says so), and which did not.
+    report = json.loads((sample / "report.json").read_text(encoding="utf-8"))
+    assert report["pages"]["docs/greetings.md"]["checks failed"] == 1
+    assert "checks failed" not in report["pages"]["docs/farewells.md"]
+    assert "checks failed" not in report["totals"]  # the summary's counts are what passed
+
+
+def test_the_report_names_the_commit_it_verified(sample: Path) -> None:
+    assert run_pytest(sample, "--pages-report", "report.json").returncode == 0
+    report = json.loads((sample / "report.json").read_text(encoding="utf-8"))
+    assert report["commit"] == "unknown"  # the sample's copy is no git repository
+    subprocess.run(["git", "init", "-q"], cwd=sample, check=True)
+    subprocess.run(["git", "add", "."], cwd=sample, check=True)
+    author = ["-c", "user.name=Sample", "-c", "user.email=sample@example.invalid"]
+    subprocess.run(["git", *author, "commit", "-qm", "sample"], cwd=sample, check=True)
+    head = subprocess.run(
+        ["git", "rev-parse", "HEAD"], cwd=sample, capture_output=True, text=True, check=True
+    ).stdout.strip()
+    assert run_pytest(sample, "--pages-report", "report.json").returncode == 0
+    report = json.loads((sample / "report.json").read_text(encoding="utf-8"))
+    assert report["commit"] == head
 
 
 def test_without_the_ini_option_the_plugin_collects_nothing(sample: Path) -> None:

@@ -3,10 +3,13 @@ Zensical, its successor, which reads the same mkdocs.yml. Both must hold every p
 included line of every snippet, and the same words."""
 
 import html
+import importlib.util
 import json
 import re
+import types
 from pathlib import Path
 
+import pytest
 import yaml  # type: ignore[import-untyped]  # mkdocs' dependency; no stubs installed
 
 from pytest_pages.includes import snippet_section
@@ -27,10 +30,86 @@ def built(site: Path, page: Path) -> Path:
 
 
 def article(path: Path) -> str:
-    """The text a reader reads: the page's article, without its markup or the site's chrome."""
+    """The text a reader reads: the page's article, without its markup, the site's chrome or
+    the verified stamp (MkDocs' build alone has one: Zensical runs no hooks)."""
     match = re.search(r"<article[^>]*>(.*)</article>", path.read_text(encoding="utf-8"), re.S)
     assert match, f"{path} has no article"
-    return html.unescape(re.sub(r"<[^>]+>", "", match[1]))
+    return html.unescape(re.sub(r"<[^>]+>", "", STAMP.sub("", match[1])))
+
+
+STAMP = re.compile(r'<p class="verified">(.*?)</p>', re.S)
+VERIFIED = re.compile(
+    r"Verified: (?P<figures>.*), on FastAPI (?P<fastapi>\S+) / Starlette (?P<starlette>\S+) / "
+    r"httpx (?P<httpx>\S+) / Python (?P<python>\S+), (?P<date>[-\d]{10}) \((?P<commit>\w+)\)\. "
+    r"How$"
+)
+COUNTED = {  # the stamp's words for the report's counts
+    "example": "python blocks passed",
+    "exchange": "exchanges verified in process",
+    "conversation": "conversations verified over a socket",
+}
+
+
+def stamps(page: Path) -> list[str]:
+    """The text of each verified stamp on a built page."""
+    found = STAMP.findall(page.read_text(encoding="utf-8"))
+    return [html.unescape(re.sub(r"<[^>]+>", "", stamp)).strip() for stamp in found]
+
+
+def test_every_page_carries_a_stamp_with_the_reports_figures(
+    mkdocs_site: Path, pages_report: Path
+) -> None:
+    report = json.loads(pages_report.read_text(encoding="utf-8"))
+    verified = 0
+    for page in PAGES:
+        name = page.relative_to(ROOT).as_posix()
+        [stamp] = stamps(built(mkdocs_site, page))  # one, and only one
+        counts = report["pages"].get(name, {})
+        when = report["finished"][:10]
+        if not counts.get("pages"):
+            assert stamp == f"Not verified: the test run of {when} did not run this page. How"
+            continue
+        if counts.get("checks failed"):
+            failed = f"Not verified: a check on this page failed in the test run of {when}. How"
+            assert stamp == failed
+            continue
+        match = VERIFIED.fullmatch(stamp)
+        assert match, f"{page.name}: {stamp!r}"
+        shown = {}
+        for figure in match["figures"].split(", "):
+            number, word = figure.split(" ", 1)
+            shown[word.removesuffix("s") if word != "skipped" else word] = int(number)
+        skips = sum(skip["page"] == name for skip in report["skipped"])
+        expected = {word: int(counts.get(key, 0)) for word, key in COUNTED.items()}
+        expected = {w: n for w, n in expected.items() if n or w == "example"}
+        assert shown == expected | ({"skipped": skips} if skips else {}), page.name
+        assert {key: match[key] for key in ("fastapi", "starlette", "httpx", "python")} == {
+            key: report["versions"][key] for key in ("fastapi", "starlette", "httpx", "python")
+        }
+        assert (match["date"], match["commit"]) == (report["finished"][:10], report["commit"][:7])
+        verified += 1
+    assert 0 < verified < len(PAGES)  # the report's failed and absent pages say so
+
+
+def test_zensical_builds_without_the_stamp(sites: dict[str, Path]) -> None:
+    for page in PAGES:
+        assert stamps(built(sites["zensical"], page)) == [], page.name
+
+
+def test_a_build_without_a_report_says_the_pages_are_not_verified(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("PAGES_REPORT", raising=False)
+    spec = importlib.util.spec_from_file_location("stamp", ROOT / "hooks" / "stamp.py")
+    assert spec
+    assert spec.loader
+    hook = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(hook)
+    config = types.SimpleNamespace(config_file_path=str(tmp_path / "mkdocs.yml"))
+    hook.on_config(config)  # no build/pages-report.json beside it
+    assert hook.stamp("docs/overview.md") == (
+        "Not verified: this build found no test report (`make test` writes it)."
+    )
 
 
 def test_every_page_is_built_with_every_included_line(built_site: tuple[str, Path]) -> None:
@@ -102,7 +181,13 @@ def test_the_workflow_verifies_then_publishes_what_make_build_writes() -> None:
     test, publish = workflow["jobs"]["test"], workflow["jobs"]["publish"]
     commands = [step["run"] for step in test["steps"] if "run" in step]
     assert "bash .ci/run" in commands  # the very script CI runs
-    assert commands.index("bash .ci/run") < commands.index("make build")
+    # The site is built from the report of that same run: make test writes it where the
+    # stamp hook reads it, and the build refuses to go ahead without one.
+    built_from_the_report = "test -s build/pages-report.json && make build"
+    assert commands.index("bash .ci/run") < commands.index(built_from_the_report)
+    assert re.search(r"^PAGES_REPORT \?= build/pages-report\.json$", MAKEFILE, re.MULTILINE)
+    assert re.search(r"^test:.*\n(\t.*\n)*\t.*--pages-report \$\(PAGES_REPORT\)$", MAKEFILE, re.M)
+    assert 'REPORT = "build/pages-report.json"' in (ROOT / "hooks/stamp.py").read_text("utf-8")
     (upload,) = [step for step in test["steps"] if "upload-pages-artifact" in step.get("uses", "")]
     assert upload["with"]["path"] == "site"
     assert re.search(r"^build:.*\n\t\$\(BIN\)/mkdocs build --strict$", MAKEFILE, re.MULTILINE)

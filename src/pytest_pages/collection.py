@@ -107,6 +107,9 @@ class PageItem(PageTraceback, SybilItem):
         except pytest.skip.Exception as skip:
             counts.skip(name, self.example.line, str(skip.msg))
             raise
+        except BaseException:  # the page was not verified: the report and its stamp say so
+            counts.count_on_page_only(name, "checks failed", 1)
+            raise
         if isinstance(self.example.parsed, Code):
             counts.count(name, "python blocks passed")
         elif len(updates) > rewrites_before:  # `--update-docs` rewrote what it showed

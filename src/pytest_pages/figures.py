@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import platform
+import subprocess
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import metadata
@@ -85,13 +86,31 @@ def versions(distributions: list[str]) -> dict[str, str]:
     return found
 
 
+def commit(root: Path) -> str:
+    """The commit checked out at `root`, or "unknown" outside a git repository."""
+    try:
+        found = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, check=True
+        )
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return found.stdout.strip()
+
+
 def write_report(
-    path: Path, figures: Figures, distributions: list[str], exitstatus: int, seconds: float
+    path: Path,
+    figures: Figures,
+    distributions: list[str],
+    exitstatus: int,
+    seconds: float,
+    root: Path,
 ) -> None:
-    """The run's figures as JSON: totals, each page's counts, skips with their reasons, the
-    versions of the libraries under test, when the run ended, how, and how long it took."""
+    """The run's figures as JSON: totals, each page's counts (with `checks failed` on a page
+    where any did), skips with their reasons, the versions of the libraries under test, the
+    commit at `root`, when the run ended, how, and how long it took."""
     report = {
         "finished": datetime.now(UTC).isoformat(timespec="seconds"),
+        "commit": commit(root),
         "exit status": exitstatus,
         "seconds": round(seconds, 2),
         "versions": versions(distributions),

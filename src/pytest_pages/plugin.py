@@ -93,7 +93,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         path = config.invocation_params.dir / config.getoption("pages_report")
         seconds = time.perf_counter() - config.stash[STARTED]
         distributions = config.getini("pages_versions")
-        figures.write_report(path, counted, distributions, int(exitstatus), seconds)
+        figures.write_report(
+            path, counted, distributions, int(exitstatus), seconds, config.rootpath
+        )
 
 
 @pytest.hookimpl(optionalhook=True)  # pytest-xdist's: a worker has finished
