@@ -1314,6 +1314,45 @@ MUTATIONS = [
         ("tests/test_harness.py::test_update_docs_rewrites_exactly_the_response_that_changed",),
     ),
     Mutation(
+        "a shown output that is not what the block prints",
+        "docs/parallel_tasks.md",
+        "after 3.0 s\n```",
+        "after 2.0 s\n```",
+        ("docs/parallel_tasks.md",),
+    ),
+    Mutation(
+        "a plain block after a Python block not taken for its output",
+        "src/pytest_pages/blocks.py",
+        "output = outputs.after(lexed.end) if is_fenced else None",
+        "output = None",
+        (
+            "tests/test_harness.py::test_printed_output_that_differs_fails_with_a_diff_naming_the_page_line",
+        ),
+    ),
+    Mutation(
+        "printed output compared with its trailing spaces",
+        "src/pytest_pages/output.py",
+        "lines = [line.rstrip() for line in text.splitlines()]",
+        "lines = text.splitlines()",
+        ("tests/test_harness.py::test_a_plain_block_after_a_python_block_shows_what_it_prints",),
+    ),
+    Mutation(
+        "a shown output under a block that prints nothing let through",
+        "src/pytest_pages/output.py",
+        "    if not actual:\n",
+        "    if not actual and actual:\n",
+        ("tests/test_harness.py::test_a_shown_output_under_a_block_that_prints_nothing_fails",),
+    ),
+    Mutation(
+        "--update-docs leaving printed output as it was",
+        "src/pytest_pages/output.py",
+        '        page.updates.append((shown.block, "\\n".join(actual)))\n',
+        "",
+        (
+            "tests/test_harness.py::test_update_docs_rewrites_printed_output_keeping_its_fences_and_indentation",
+        ),
+    ),
+    Mutation(
         "make mutate running its mutants one at a time, whatever the jobs",
         "scripts/mutations.py",
         # With the line after it, so that this file holds the text only once.

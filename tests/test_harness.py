@@ -607,6 +607,101 @@ def test_a_malformed_conversation_is_refused(tmp_path: Path, block: str, complai
         run_page(tmp_path, f"{FENCE}websocket\n{block}\n{FENCE}\n")
 
 
+# --- printed output ------------------------------------------------------------------------
+
+PRINTS = f"""
+{FENCE}python
+import asyncio
+
+loop = asyncio.get_running_loop()
+started = loop.time()
+await asyncio.gather(asyncio.sleep(1), asyncio.sleep(2))
+print(f"took {{loop.time() - started:.1f}} s")
+print()
+print("  indented, after a blank line")
+{FENCE}
+
+{FENCE}
+took 2.0 s
+
+  indented, after a blank line
+{FENCE}
+"""
+
+
+def test_a_plain_block_after_a_python_block_shows_what_it_prints(tmp_path: Path) -> None:
+    in_a_note = f"""
+!!! note
+    {FENCE}python title="snippets/greet.py"
+    --8<-- "greet.py"
+    {FENCE}
+
+    {FENCE}text
+    Hello, reader!{"   "}
+
+    {FENCE}
+"""
+    namespace = run_page(tmp_path, PRINTS + in_a_note, greet__py='print("Hello, reader!")\n')
+    assert namespace["started"] == CLOCK_START  # it ran, in the page's loop
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "diff"),
+    [
+        ("took 2.0 s\n", "took 3.0 s\n", ["-took 3.0 s", "+took 2.0 s"]),
+        # Indentation is compared, and blank lines between lines:
+        (
+            "\n  indented",
+            "\nindented",
+            ["-indented, after a blank line", "+  indented, after a blank line"],
+        ),
+        ("\n\n  indented", "\n  indented", ["+"]),  # the blank line between
+    ],
+)
+def test_printed_output_that_differs_fails_with_a_diff_naming_the_page_line(
+    tmp_path: Path, old: str, new: str, diff: list[str]
+) -> None:
+    assert PRINTS.count(old) == 1  # in the shown output: the code prints as before
+    page = PRINTS.replace(old, new)
+    with pytest.raises(SybilFailure) as failed:
+        run_page(tmp_path, page)
+    report = failed.value.result
+    fence = page.splitlines().index(FENCE, page.splitlines().index(FENCE) + 1) + 1
+    assert report.startswith(f"docs/page.md:{fence}: the block above printed something else")
+    assert "--- shown on the page\n+++ printed by the block" in report
+    assert all(line in report.splitlines() for line in diff), report
+
+
+def test_a_shown_output_under_a_block_that_prints_nothing_fails(tmp_path: Path) -> None:
+    page = f"{FENCE}python\nquiet = True\n{FENCE}\n\n{FENCE}text\nlooks like output\n{FENCE}\n"
+    with pytest.raises(SybilFailure) as failed:
+        run_page(tmp_path, page)
+    assert failed.value.result.startswith(
+        "docs/page.md:5: this block shows printed output, but the Python block above it "
+        "printed nothing"
+    )
+
+
+@pytest.mark.parametrize(
+    "between",
+    ["\nWhat it logs, in a sentence between:\n\n", "\n<!-- a comment -->\n\n"],
+)
+def test_a_plain_block_with_anything_but_blank_lines_before_it_is_not_output(
+    tmp_path: Path, between: str
+) -> None:
+    page = (
+        f"{FENCE}python\nprint('not shown')\n{FENCE}\n{between}"
+        f"{FENCE}text\nsomething else\n{FENCE}\n\n"
+        f"{FENCE}python\nprint('not shown either')\n{FENCE}\n\n"
+        f"{FENCE}console\n$ something else again\n{FENCE}\n"
+    )
+    with opened_page(tmp_path, page) as document:
+        examples = list(document.examples())
+        for example in examples:
+            example.evaluate()
+    assert [example.parsed.output for example in examples] == [None, None]
+
+
 # --- skips -------------------------------------------------------------------------------
 
 
@@ -1247,6 +1342,32 @@ def test_update_docs_rewrites_a_conversation_from_what_the_app_sent(
     )
     assert page.read_text(encoding="utf-8") == ROOM_APP + CONVERSATION + rewritten
     pytester.runpytest_subprocess("docs").assert_outcomes(passed=3)
+
+
+def test_update_docs_rewrites_printed_output_keeping_its_fences_and_indentation(
+    project: Path, pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def in_a_note(text: str) -> str:
+        return "\n!!! note\n" + "".join(
+            f"    {line}\n" if line else "\n" for line in text.split("\n")[1:-1]
+        )
+
+    # One output fenced `text`; one in a note, plain, its indentation wrong too.
+    fresh = PRINTS.replace(f"\n{FENCE}\ntook", f"\n{FENCE}text\ntook")
+    stale = fresh.replace("took 2.0 s", "took 3.5 s")
+    stale_in_a_note = PRINTS.replace("took 2.0 s", "took 3.5 s").replace(
+        "\n  indented", "\nindented"
+    )
+    page = project / "docs" / "page.md"
+    page.write_text(stale + in_a_note(stale_in_a_note), encoding="utf-8")
+
+    update_docs(pytester, monkeypatch)
+
+    assert page.read_text(encoding="utf-8") == fresh + in_a_note(PRINTS)
+    rerun = pytester.runpytest_subprocess("docs", "--pages-report", "report.json")
+    rerun.assert_outcomes(passed=2)
+    report = json.loads((project / "report.json").read_text(encoding="utf-8"))
+    assert report["totals"]["outputs verified"] == 2
 
 
 # --- what a failure looks like -------------------------------------------------------------

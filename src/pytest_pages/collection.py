@@ -107,9 +107,12 @@ class PageItem(PageTraceback, SybilItem):
         except pytest.skip.Exception as skip:
             counts.skip(name, self.example.line, str(skip.msg))
             raise
+        rewritten = len(updates) > rewrites_before  # `--update-docs` rewrote what it showed
         if isinstance(self.example.parsed, Code):
             counts.count(name, "python blocks passed")
-        elif len(updates) > rewrites_before:  # `--update-docs` rewrote what it showed
+            if self.example.parsed.output is not None:  # it printed as shown, or was rewritten
+                counts.count(name, "outputs rewritten" if rewritten else "outputs verified")
+        elif rewritten:
             counts.count(name, "responses rewritten")
         elif isinstance(self.example.parsed, Exchange):  # answered as shown, both ways
             counts.count(name, "exchanges verified in process")

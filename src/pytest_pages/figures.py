@@ -16,6 +16,7 @@ import pytest
 #: The counts, in the order the summary prints them.
 COUNTS = (
     "python blocks passed",
+    "outputs verified",
     "exchanges verified in process",
     "exchanges verified over a socket",
     "conversations verified over a socket",
