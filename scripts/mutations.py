@@ -1353,6 +1353,52 @@ MUTATIONS = [
         ),
     ),
     Mutation(
+        "prose numbers read but never compared",
+        "src/pytest_pages/prose.py",
+        "        if computed == number.shown:\n",
+        "        if computed:\n",
+        (
+            "tests/test_harness.py::test_a_prose_number_the_run_contradicts_fails_naming_the_page_line",
+        ),
+    ),
+    Mutation(
+        "prose numbers compared to six decimals, whatever the page shows",
+        "src/pytest_pages/prose.py",
+        'decimals = len(self.shown.partition(".")[2])',
+        "decimals = 6",
+        ("tests/test_harness.py::test_a_prose_number_is_checked_once_the_page_has_run",),
+    ),
+    Mutation(
+        "prose numbers evaluated where they stand, before the blocks that compute them",
+        "src/pytest_pages/prose.py",
+        "            end = len(document.text)\n",
+        "            end = found[0].span[1]\n",
+        ("tests/test_harness.py::test_a_prose_number_is_checked_once_the_page_has_run",),
+    ),
+    Mutation(
+        "a marker in inline code taken for a prose number",
+        "src/pytest_pages/prose.py",
+        "    return CODE_SPAN.sub(lambda span: blank(span[0]), text)\n",
+        "    return text\n",
+        ("tests/test_harness.py::test_a_prose_number_is_checked_once_the_page_has_run",),
+    ),
+    Mutation(
+        "a marker wrapped across lines no longer seen",
+        "src/pytest_pages/prose.py",
+        r'r"<!--\s*=\s*(?P<expression>.*?)\s*-->"',
+        r'r"<!--[ \t]*=[ \t]*(?P<expression>.*?)[ \t]*-->"',
+        ("tests/test_harness.py::test_a_prose_number_is_checked_once_the_page_has_run",),
+    ),
+    Mutation(
+        "--update-docs leaving prose numbers as they were",
+        "src/pytest_pages/prose.py",
+        "            page.number_updates.append((number.span, computed))\n",
+        "",
+        (
+            "tests/test_harness.py::test_update_docs_rewrites_a_prose_number_in_place_with_its_decimals",
+        ),
+    ),
+    Mutation(
         "make mutate running its mutants one at a time, whatever the jobs",
         "scripts/mutations.py",
         # With the line after it, so that this file holds the text only once.

@@ -702,6 +702,73 @@ def test_a_plain_block_with_anything_but_blank_lines_before_it_is_not_output(
     assert [example.parsed.output for example in examples] == [None, None]
 
 
+# --- numbers in the prose ---------------------------------------------------------------------
+
+NUMBERS = f"""
+Both sleeps end after 3.0<!-- = seconds --> seconds of loop time, not
+5<!--
+  = 2 + 3
+--> seconds; `7<!-- = seconds -->` in code is text.
+
+{FENCE}python
+import asyncio
+
+loop = asyncio.get_running_loop()
+started = loop.time()
+done = await asyncio.gather(asyncio.sleep(2, 2), asyncio.sleep(3, 3))
+seconds = loop.time() - started  # a hair off 3.0: compared with one decimal
+{FENCE}
+
+{FENCE}markdown
+It took 9<!-- = seconds --> seconds (in a fence: text).
+{FENCE}
+
+!!! note
+    The page slept 2<!-- = len(done) --> times.
+"""
+
+
+def test_a_prose_number_is_checked_once_the_page_has_run(tmp_path: Path) -> None:
+    with opened_page(tmp_path, NUMBERS) as document:
+        examples = list(document.examples())
+        for example in examples:
+            example.evaluate()
+    numbers = examples[-1].parsed.numbers  # the page's last example, after the block
+    assert [(n.shown, n.expression, n.place) for n in numbers] == [
+        ("3.0", "seconds", "docs/page.md:2"),
+        ("5", "2 + 3", "docs/page.md:3"),
+        ("2", "len(done)", "docs/page.md:21"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "complaint"),
+    [
+        ("3.0<", "2.5<", "docs/page.md:2: the prose says 2.5, the run says 3.0 (seconds)"),
+        ("3.0<", "3<", None),  # no decimal shown: none compared, and 3 is what the run says
+        ("= 2 + 3", "= 2 + 2", "docs/page.md:3: the prose says 5, the run says 4 (2 + 2)"),
+        ("= seconds -->", "= secs -->", "docs/page.md:2: secs: NameError: name 'secs' is"),
+        ("= seconds -->", "= 'three' -->", "docs/page.md:2: 'three': TypeError: 'three' is not"),
+    ],
+)
+def test_a_prose_number_the_run_contradicts_fails_naming_the_page_line(
+    tmp_path: Path, old: str, new: str, complaint: str | None
+) -> None:
+    page = NUMBERS.replace(old, new, 1)
+    if complaint is None:
+        run_page(tmp_path, page)
+        return
+    with pytest.raises(SybilFailure) as failed:
+        run_page(tmp_path, page)
+    assert failed.value.result.startswith(complaint), failed.value.result
+
+
+@pytest.mark.parametrize("marked", ["3.0 <!-- = seconds -->", "3.0<!-- = -->", "<!-- = 3 -->"])
+def test_a_marker_that_follows_no_number_is_refused(tmp_path: Path, marked: str) -> None:
+    with pytest.raises(ValueError, match=r"^docs/page.md:1: a prose number's marker follows"):
+        run_page(tmp_path, f"It took {marked} seconds.\n")
+
+
 # --- skips -------------------------------------------------------------------------------
 
 
@@ -1368,6 +1435,22 @@ def test_update_docs_rewrites_printed_output_keeping_its_fences_and_indentation(
     rerun.assert_outcomes(passed=2)
     report = json.loads((project / "report.json").read_text(encoding="utf-8"))
     assert report["totals"]["outputs verified"] == 2
+
+
+def test_update_docs_rewrites_a_prose_number_in_place_with_its_decimals(
+    project: Path, pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stale = NUMBERS.replace("3.0<", "2.50<").replace("\n5<", "\n4<").replace("slept 2<", "slept 1<")
+    page = project / "docs" / "page.md"
+    page.write_text(stale, encoding="utf-8")
+
+    update_docs(pytester, monkeypatch)
+
+    assert page.read_text(encoding="utf-8") == NUMBERS.replace("3.0<", "3.00<")
+    rerun = pytester.runpytest_subprocess("docs", "--pages-report", "report.json")
+    rerun.assert_outcomes(passed=2)
+    report = json.loads((project / "report.json").read_text(encoding="utf-8"))
+    assert report["totals"]["prose numbers verified"] == 3
 
 
 # --- what a failure looks like -------------------------------------------------------------

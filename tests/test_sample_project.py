@@ -64,6 +64,7 @@ def test_the_sample_project_runs_through_the_installed_plugin(
     totals = {
         "python blocks passed": 3,
         "outputs verified": 0,
+        "prose numbers verified": 0,
         "exchanges verified in process": 2,
         "exchanges verified over a socket": 2,
         "conversations verified over a socket": 0,

@@ -8,8 +8,10 @@ import re
 from pathlib import Path
 
 import yaml  # type: ignore[import-untyped]  # mkdocs' dependency; no stubs installed
+from sybil import Document
 
 from pytest_pages.includes import snippet_section
+from pytest_pages.prose import masked
 from tests.support.project import ROOT, includes, page_address
 
 DOCS = ROOT / "docs"
@@ -49,6 +51,22 @@ def test_both_engines_render_the_same_words(sites: dict[str, Path]) -> None:
         words = {engine: article(built(site, page)).split() for engine, site in sites.items()}
         assert words["mkdocs"] == words["zensical"], f"{page.name} reads differently"
         assert len(words["mkdocs"]) > 100, f"{page.name} is nearly empty"
+
+
+def test_no_prose_number_marker_shows(built_site: tuple[str, Path]) -> None:
+    """A marker after a number in the prose (`3.0<!-- = seconds -->`, checked by the run) is an
+    HTML comment: in the page's source, never in its text, where only code may show one."""
+    engine, site = built_site
+    for page in PAGES:
+        found = re.search(
+            r"<article[^>]*>(.*)</article>", built(site, page).read_text("utf-8"), re.S
+        )
+        assert found, f"{engine}: {page.name} has no article"
+        prose = re.sub(r"<(pre|code)\b.*?</\1>", "", found[1], flags=re.S)
+        assert "&lt;!--" not in prose, f"{engine}: {page.name} shows a comment as text"
+        source = masked(Document(page.read_text(encoding="utf-8"), str(page)))  # code aside
+        markers = len(re.findall(r"\d<!-- = ", source))
+        assert len(re.findall(r"\d<!-- = ", prose)) == markers, f"{engine}: {page.name}"
 
 
 def test_search_indexes_every_page(built_site: tuple[str, Path]) -> None:

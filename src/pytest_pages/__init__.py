@@ -15,7 +15,9 @@ nothing and changes nothing. The words:
 - conversation: a ```` ```websocket ```` block, replayed against the page's `app` over a
   socket (`conversations.py`);
 - output: a plain fenced block right after a block, showing what the block prints; what it
-  printed must read the same (`output.py`).
+  printed must read the same (`output.py`);
+- prose number: a number in a sentence marked `3.0<!-- = expression -->`, compared with the
+  expression's value once the page has run (`prose.py`).
 
 A project plugs its own set-up into every page (mocked upstreams, a seeded database, the
 environment its code reads) by implementing the hook `pytest_pages_setup` (`hookspecs.py`).

@@ -17,6 +17,7 @@ import pytest
 COUNTS = (
     "python blocks passed",
     "outputs verified",
+    "prose numbers verified",
     "exchanges verified in process",
     "exchanges verified over a socket",
     "conversations verified over a socket",
