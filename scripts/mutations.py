@@ -1353,6 +1353,13 @@ MUTATIONS = [
         ),
     ),
     Mutation(
+        "a number in the prose that is not what the run says",
+        "docs/parallel_tasks.md",
+        "5.0<!-- = sequential_seconds -->",
+        "4.0<!-- = sequential_seconds -->",
+        ("docs/parallel_tasks.md",),
+    ),
+    Mutation(
         "prose numbers read but never compared",
         "src/pytest_pages/prose.py",
         "        if computed == number.shown:\n",
