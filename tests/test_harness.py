@@ -1218,7 +1218,7 @@ def response_line(page: Path) -> int:
 
 def test_the_chapter_passes_as_it_stands(chapter: Path, pytester: pytest.Pytester) -> None:
     result = pytester.runpytest_subprocess("docs")
-    result.assert_outcomes(passed=7, skipped=1)
+    result.assert_outcomes(passed=8, skipped=1)
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
@@ -1306,7 +1306,7 @@ def test_update_docs_rewrites_exactly_the_response_that_changed(
     ]
     rerun = pytester.runpytest_subprocess("docs")
     assert "answered differently" not in rerun.stdout.str()  # the exchange now holds
-    rerun.assert_outcomes(passed=6, failed=1, skipped=1)  # a Python block asserts the old text
+    rerun.assert_outcomes(passed=7, failed=1, skipped=1)  # a Python block asserts the old text
 
 
 def test_update_docs_keeps_each_block_in_the_page_style(
