@@ -1314,6 +1314,24 @@ MUTATIONS = [
         ("tests/test_harness.py::test_update_docs_rewrites_exactly_the_response_that_changed",),
     ),
     Mutation(
+        "--update-docs rewriting a conversation in which the app raised",
+        "src/pytest_pages/conversations.py",
+        "    if page.update_docs and not errors:\n",
+        "    if page.update_docs:\n",
+        (
+            "tests/test_harness.py::test_update_docs_keeps_each_conversations_fence_attributes_and_place",
+        ),
+    ),
+    Mutation(
+        "--update-docs writing a block's opening fence afresh, attributes lost",
+        "src/pytest_pages/shown.py",
+        '"\\n".join([opening, *inside, closing])',
+        '"\\n".join([opening.split(" ")[0], *inside, closing])',
+        (
+            "tests/test_harness.py::test_update_docs_keeps_each_conversations_fence_attributes_and_place",
+        ),
+    ),
+    Mutation(
         "a shown output that is not what the block prints",
         "docs/parallel_tasks.md",
         "after 3.0 s\n```",

@@ -1411,6 +1411,59 @@ def test_update_docs_rewrites_a_conversation_from_what_the_app_sent(
     pytester.runpytest_subprocess("docs").assert_outcomes(passed=3)
 
 
+def test_update_docs_keeps_each_conversations_fence_attributes_and_place(
+    project: Path, pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A longer fence with a title; a tilde fence in a content tab, now refused; and one whose
+    # app raised, which is reported, not rewritten.
+    shown = """
+````websocket title="the echo"
+WEBSOCKET /echo?token=secret
+< hello
+````
+
+=== "Refused"
+
+    ~~~websocket
+    WEBSOCKET /echo?token=wrong
+    < welcome
+    ~~~
+"""
+    rewritten = """
+````websocket title="the echo"
+WEBSOCKET /echo?token=secret
+< welcome
+````
+
+=== "Refused"
+
+    ~~~websocket
+    WEBSOCKET /echo?token=wrong
+    HTTP/1.1 403 Forbidden
+    ~~~
+"""
+    page = project / "docs" / "page.md"
+    page.write_text(ROOM_APP + shown, encoding="utf-8")
+
+    updated = pytester.runpytest_subprocess("docs", "--update-docs")
+
+    assert page.read_text(encoding="utf-8") == ROOM_APP + rewritten
+    updated.stdout.fnmatch_lines(["docs: *, 2 conversations rewritten, 0 skipped"])
+    pytester.runpytest_subprocess("docs").assert_outcomes(passed=3)
+
+    raising = ROOM_APP.replace(
+        'send_text("welcome")', 'send_text("welcome")\n    raise KeyError(4)'
+    )
+    page.write_text(raising + shown, encoding="utf-8")
+    result = pytester.runpytest_subprocess("docs", "--update-docs")
+    result.assert_outcomes(passed=2, failed=1)
+    assert "KeyError: 4" in result.stdout.str()
+    # The refused handshake, which the app did not raise on, was rewritten all the same.
+    assert page.read_text(encoding="utf-8") == raising + rewritten.replace(
+        "< welcome\n````", "< hello\n````"
+    )
+
+
 def test_update_docs_rewrites_printed_output_keeping_its_fences_and_indentation(
     project: Path, pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -121,11 +121,13 @@ class PageItem(PageTraceback, SybilItem):
             counts.count(name, "python blocks passed")
             if self.example.parsed.output is not None:  # it printed as shown, or was rewritten
                 counts.count(name, "outputs rewritten" if rewritten else "outputs verified")
-        elif rewritten:
+        elif isinstance(self.example.parsed, Exchange) and rewritten:
             counts.count(name, "responses rewritten")
         elif isinstance(self.example.parsed, Exchange):  # answered as shown, both ways
             counts.count(name, "exchanges verified in process")
             counts.count(name, "exchanges verified over a socket")
+        elif isinstance(self.example.parsed, Conversation) and rewritten:
+            counts.count(name, "conversations rewritten")
         elif isinstance(self.example.parsed, Conversation):  # went as shown
             counts.count(name, "conversations verified over a socket")
 
