@@ -98,7 +98,7 @@ clean: ## remove the set-up and the built site
 lint: $(SETUP) ## ruff and mypy over the code, ruff over the pages' Python blocks (make test runs it too)
 	$(BIN)/python -m pytest tests/test_lint.py -q
 
-update-docs: $(SETUP) ## rewrite every shown response and conversation that differs from what the app sends
+update-docs: $(SETUP) ## rewrite every shown response, conversation, printed output and prose number that differs
 	$(BIN)/python -m pytest docs -q --update-docs
 
 bench: $(SETUP) ## measure the endpoints under uvicorn; rewrite the Benchmarks page's data (scripts/benchmarks.py --kinds NAME... measures a few)

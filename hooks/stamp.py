@@ -26,6 +26,8 @@ COUNTED = (
     ("python blocks passed", "example", "examples"),
     ("exchanges verified in process", "exchange", "exchanges"),
     ("conversations verified over a socket", "conversation", "conversations"),
+    ("outputs verified", "printed output", "printed outputs"),
+    ("prose numbers verified", "number in the prose", "numbers in the prose"),
 )
 HOW = "verification.md"  # the page that says what "verified" means
 

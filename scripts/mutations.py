@@ -1314,6 +1314,116 @@ MUTATIONS = [
         ("tests/test_harness.py::test_update_docs_rewrites_exactly_the_response_that_changed",),
     ),
     Mutation(
+        "--update-docs rewriting a conversation in which the app raised",
+        "src/pytest_pages/conversations.py",
+        "    if page.update_docs and not errors:\n",
+        "    if page.update_docs:\n",
+        (
+            "tests/test_harness.py::test_update_docs_keeps_each_conversations_fence_attributes_and_place",
+        ),
+    ),
+    Mutation(
+        "--update-docs writing a block's opening fence afresh, attributes lost",
+        "src/pytest_pages/shown.py",
+        '"\\n".join([opening, *inside, closing])',
+        '"\\n".join([opening.split(" ")[0], *inside, closing])',
+        (
+            "tests/test_harness.py::test_update_docs_keeps_each_conversations_fence_attributes_and_place",
+        ),
+    ),
+    Mutation(
+        "a shown output that is not what the block prints",
+        "docs/parallel_tasks.md",
+        "after 3.0 s\n```",
+        "after 2.0 s\n```",
+        ("docs/parallel_tasks.md",),
+    ),
+    Mutation(
+        "a plain block after a Python block not taken for its output",
+        "src/pytest_pages/blocks.py",
+        "output = outputs.after(lexed.end) if is_fenced else None",
+        "output = None",
+        (
+            "tests/test_harness.py::test_printed_output_that_differs_fails_with_a_diff_naming_the_page_line",
+        ),
+    ),
+    Mutation(
+        "printed output compared with its trailing spaces",
+        "src/pytest_pages/output.py",
+        "lines = [line.rstrip() for line in text.splitlines()]",
+        "lines = text.splitlines()",
+        ("tests/test_harness.py::test_a_plain_block_after_a_python_block_shows_what_it_prints",),
+    ),
+    Mutation(
+        "a shown output under a block that prints nothing let through",
+        "src/pytest_pages/output.py",
+        "    if not actual:\n",
+        "    if not actual and actual:\n",
+        ("tests/test_harness.py::test_a_shown_output_under_a_block_that_prints_nothing_fails",),
+    ),
+    Mutation(
+        "--update-docs leaving printed output as it was",
+        "src/pytest_pages/output.py",
+        '        page.updates.append((shown.block, "\\n".join(actual)))\n',
+        "",
+        (
+            "tests/test_harness.py::test_update_docs_rewrites_printed_output_keeping_its_fences_and_indentation",
+        ),
+    ),
+    Mutation(
+        "a number in the prose that is not what the run says",
+        "docs/parallel_tasks.md",
+        "5.0<!-- = sequential_seconds -->",
+        "4.0<!-- = sequential_seconds -->",
+        ("docs/parallel_tasks.md",),
+    ),
+    Mutation(
+        "prose numbers read but never compared",
+        "src/pytest_pages/prose.py",
+        "        if computed == number.shown:\n",
+        "        if computed:\n",
+        (
+            "tests/test_harness.py::test_a_prose_number_the_run_contradicts_fails_naming_the_page_line",
+        ),
+    ),
+    Mutation(
+        "prose numbers compared to six decimals, whatever the page shows",
+        "src/pytest_pages/prose.py",
+        'decimals = len(self.shown.partition(".")[2])',
+        "decimals = 6",
+        ("tests/test_harness.py::test_a_prose_number_is_checked_once_the_page_has_run",),
+    ),
+    Mutation(
+        "prose numbers evaluated where they stand, before the blocks that compute them",
+        "src/pytest_pages/prose.py",
+        "            end = len(document.text)\n",
+        "            end = found[0].span[1]\n",
+        ("tests/test_harness.py::test_a_prose_number_is_checked_once_the_page_has_run",),
+    ),
+    Mutation(
+        "a marker in inline code taken for a prose number",
+        "src/pytest_pages/prose.py",
+        "    return CODE_SPAN.sub(lambda span: blank(span[0]), text)\n",
+        "    return text\n",
+        ("tests/test_harness.py::test_a_prose_number_is_checked_once_the_page_has_run",),
+    ),
+    Mutation(
+        "a marker wrapped across lines no longer seen",
+        "src/pytest_pages/prose.py",
+        r'r"<!--\s*=\s*(?P<expression>.*?)\s*-->"',
+        r'r"<!--[ \t]*=[ \t]*(?P<expression>.*?)[ \t]*-->"',
+        ("tests/test_harness.py::test_a_prose_number_is_checked_once_the_page_has_run",),
+    ),
+    Mutation(
+        "--update-docs leaving prose numbers as they were",
+        "src/pytest_pages/prose.py",
+        "            page.number_updates.append((number.span, computed))\n",
+        "",
+        (
+            "tests/test_harness.py::test_update_docs_rewrites_a_prose_number_in_place_with_its_decimals",
+        ),
+    ),
+    Mutation(
         "make mutate running its mutants one at a time, whatever the jobs",
         "scripts/mutations.py",
         # With the line after it, so that this file holds the text only once.

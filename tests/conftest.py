@@ -79,6 +79,8 @@ def pages_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
         counted.count(name, "python blocks passed", number)
         counted.count(name, "exchanges verified in process", number % 4)
         counted.count(name, "conversations verified over a socket", number % 3)
+        counted.count(name, "outputs verified", number % 2)
+        counted.count(name, "prose numbers verified", number % 5)
         if number == 1:
             counted.count_on_page_only(name, "checks failed", 1)
         if number == 2:

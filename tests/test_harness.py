@@ -607,6 +607,168 @@ def test_a_malformed_conversation_is_refused(tmp_path: Path, block: str, complai
         run_page(tmp_path, f"{FENCE}websocket\n{block}\n{FENCE}\n")
 
 
+# --- printed output ------------------------------------------------------------------------
+
+PRINTS = f"""
+{FENCE}python
+import asyncio
+
+loop = asyncio.get_running_loop()
+started = loop.time()
+await asyncio.gather(asyncio.sleep(1), asyncio.sleep(2))
+print(f"took {{loop.time() - started:.1f}} s")
+print()
+print("  indented, after a blank line")
+{FENCE}
+
+{FENCE}
+took 2.0 s
+
+  indented, after a blank line
+{FENCE}
+"""
+
+
+def test_a_plain_block_after_a_python_block_shows_what_it_prints(tmp_path: Path) -> None:
+    in_a_note = f"""
+!!! note
+    {FENCE}python title="snippets/greet.py"
+    --8<-- "greet.py"
+    {FENCE}
+
+    {FENCE}text
+    Hello, reader!{"   "}
+
+    {FENCE}
+"""
+    namespace = run_page(tmp_path, PRINTS + in_a_note, greet__py='print("Hello, reader!")\n')
+    assert namespace["started"] == CLOCK_START  # it ran, in the page's loop
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "diff"),
+    [
+        ("took 2.0 s\n", "took 3.0 s\n", ["-took 3.0 s", "+took 2.0 s"]),
+        # Indentation is compared, and blank lines between lines:
+        (
+            "\n  indented",
+            "\nindented",
+            ["-indented, after a blank line", "+  indented, after a blank line"],
+        ),
+        ("\n\n  indented", "\n  indented", ["+"]),  # the blank line between
+    ],
+)
+def test_printed_output_that_differs_fails_with_a_diff_naming_the_page_line(
+    tmp_path: Path, old: str, new: str, diff: list[str]
+) -> None:
+    assert PRINTS.count(old) == 1  # in the shown output: the code prints as before
+    page = PRINTS.replace(old, new)
+    with pytest.raises(SybilFailure) as failed:
+        run_page(tmp_path, page)
+    report = failed.value.result
+    fence = page.splitlines().index(FENCE, page.splitlines().index(FENCE) + 1) + 1
+    assert report.startswith(f"docs/page.md:{fence}: the block above printed something else")
+    assert "--- shown on the page\n+++ printed by the block" in report
+    assert all(line in report.splitlines() for line in diff), report
+
+
+def test_a_shown_output_under_a_block_that_prints_nothing_fails(tmp_path: Path) -> None:
+    page = f"{FENCE}python\nquiet = True\n{FENCE}\n\n{FENCE}text\nlooks like output\n{FENCE}\n"
+    with pytest.raises(SybilFailure) as failed:
+        run_page(tmp_path, page)
+    assert failed.value.result.startswith(
+        "docs/page.md:5: this block shows printed output, but the Python block above it "
+        "printed nothing"
+    )
+
+
+@pytest.mark.parametrize(
+    "between",
+    ["\nWhat it logs, in a sentence between:\n\n", "\n<!-- a comment -->\n\n"],
+)
+def test_a_plain_block_with_anything_but_blank_lines_before_it_is_not_output(
+    tmp_path: Path, between: str
+) -> None:
+    page = (
+        f"{FENCE}python\nprint('not shown')\n{FENCE}\n{between}"
+        f"{FENCE}text\nsomething else\n{FENCE}\n\n"
+        f"{FENCE}python\nprint('not shown either')\n{FENCE}\n\n"
+        f"{FENCE}console\n$ something else again\n{FENCE}\n"
+    )
+    with opened_page(tmp_path, page) as document:
+        examples = list(document.examples())
+        for example in examples:
+            example.evaluate()
+    assert [example.parsed.output for example in examples] == [None, None]
+
+
+# --- numbers in the prose ---------------------------------------------------------------------
+
+NUMBERS = f"""
+Both sleeps end after 3.0<!-- = seconds --> seconds of loop time, not
+5<!--
+  = 2 + 3
+--> seconds; `7<!-- = seconds -->` in code is text.
+
+{FENCE}python
+import asyncio
+
+loop = asyncio.get_running_loop()
+started = loop.time()
+done = await asyncio.gather(asyncio.sleep(2, 2), asyncio.sleep(3, 3))
+seconds = loop.time() - started  # a hair off 3.0: compared with one decimal
+{FENCE}
+
+{FENCE}markdown
+It took 9<!-- = seconds --> seconds (in a fence: text).
+{FENCE}
+
+!!! note
+    The page slept 2<!-- = len(done) --> times.
+"""
+
+
+def test_a_prose_number_is_checked_once_the_page_has_run(tmp_path: Path) -> None:
+    with opened_page(tmp_path, NUMBERS) as document:
+        examples = list(document.examples())
+        for example in examples:
+            example.evaluate()
+    numbers = examples[-1].parsed.numbers  # the page's last example, after the block
+    assert [(n.shown, n.expression, n.place) for n in numbers] == [
+        ("3.0", "seconds", "docs/page.md:2"),
+        ("5", "2 + 3", "docs/page.md:3"),
+        ("2", "len(done)", "docs/page.md:21"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "complaint"),
+    [
+        ("3.0<", "2.5<", "docs/page.md:2: the prose says 2.5, the run says 3.0 (seconds)"),
+        ("3.0<", "3<", None),  # no decimal shown: none compared, and 3 is what the run says
+        ("= 2 + 3", "= 2 + 2", "docs/page.md:3: the prose says 5, the run says 4 (2 + 2)"),
+        ("= seconds -->", "= secs -->", "docs/page.md:2: secs: NameError: name 'secs' is"),
+        ("= seconds -->", "= 'three' -->", "docs/page.md:2: 'three': TypeError: 'three' is not"),
+    ],
+)
+def test_a_prose_number_the_run_contradicts_fails_naming_the_page_line(
+    tmp_path: Path, old: str, new: str, complaint: str | None
+) -> None:
+    page = NUMBERS.replace(old, new, 1)
+    if complaint is None:
+        run_page(tmp_path, page)
+        return
+    with pytest.raises(SybilFailure) as failed:
+        run_page(tmp_path, page)
+    assert failed.value.result.startswith(complaint), failed.value.result
+
+
+@pytest.mark.parametrize("marked", ["3.0 <!-- = seconds -->", "3.0<!-- = -->", "<!-- = 3 -->"])
+def test_a_marker_that_follows_no_number_is_refused(tmp_path: Path, marked: str) -> None:
+    with pytest.raises(ValueError, match=r"^docs/page.md:1: a prose number's marker follows"):
+        run_page(tmp_path, f"It took {marked} seconds.\n")
+
+
 # --- skips -------------------------------------------------------------------------------
 
 
@@ -1058,7 +1220,7 @@ def response_line(page: Path) -> int:
 
 def test_the_chapter_passes_as_it_stands(chapter: Path, pytester: pytest.Pytester) -> None:
     result = pytester.runpytest_subprocess("docs")
-    result.assert_outcomes(passed=7, skipped=1)
+    result.assert_outcomes(passed=8, skipped=1)
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
@@ -1146,7 +1308,7 @@ def test_update_docs_rewrites_exactly_the_response_that_changed(
     ]
     rerun = pytester.runpytest_subprocess("docs")
     assert "answered differently" not in rerun.stdout.str()  # the exchange now holds
-    rerun.assert_outcomes(passed=6, failed=1, skipped=1)  # a Python block asserts the old text
+    rerun.assert_outcomes(passed=7, failed=1, skipped=1)  # a Python block asserts the old text
 
 
 def test_update_docs_keeps_each_block_in_the_page_style(
@@ -1249,6 +1411,101 @@ def test_update_docs_rewrites_a_conversation_from_what_the_app_sent(
     )
     assert page.read_text(encoding="utf-8") == ROOM_APP + CONVERSATION + rewritten
     pytester.runpytest_subprocess("docs").assert_outcomes(passed=3)
+
+
+def test_update_docs_keeps_each_conversations_fence_attributes_and_place(
+    project: Path, pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A longer fence with a title; a tilde fence in a content tab, now refused; and one whose
+    # app raised, which is reported, not rewritten.
+    shown = """
+````websocket title="the echo"
+WEBSOCKET /echo?token=secret
+< hello
+````
+
+=== "Refused"
+
+    ~~~websocket
+    WEBSOCKET /echo?token=wrong
+    < welcome
+    ~~~
+"""
+    rewritten = """
+````websocket title="the echo"
+WEBSOCKET /echo?token=secret
+< welcome
+````
+
+=== "Refused"
+
+    ~~~websocket
+    WEBSOCKET /echo?token=wrong
+    HTTP/1.1 403 Forbidden
+    ~~~
+"""
+    page = project / "docs" / "page.md"
+    page.write_text(ROOM_APP + shown, encoding="utf-8")
+
+    updated = pytester.runpytest_subprocess("docs", "--update-docs")
+
+    assert page.read_text(encoding="utf-8") == ROOM_APP + rewritten
+    updated.stdout.fnmatch_lines(["docs: *, 2 conversations rewritten, 0 skipped"])
+    pytester.runpytest_subprocess("docs").assert_outcomes(passed=3)
+
+    raising = ROOM_APP.replace(
+        'send_text("welcome")', 'send_text("welcome")\n    raise KeyError(4)'
+    )
+    page.write_text(raising + shown, encoding="utf-8")
+    result = pytester.runpytest_subprocess("docs", "--update-docs")
+    result.assert_outcomes(passed=2, failed=1)
+    assert "KeyError: 4" in result.stdout.str()
+    # The refused handshake, which the app did not raise on, was rewritten all the same.
+    assert page.read_text(encoding="utf-8") == raising + rewritten.replace(
+        "< welcome\n````", "< hello\n````"
+    )
+
+
+def test_update_docs_rewrites_printed_output_keeping_its_fences_and_indentation(
+    project: Path, pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def in_a_note(text: str) -> str:
+        return "\n!!! note\n" + "".join(
+            f"    {line}\n" if line else "\n" for line in text.split("\n")[1:-1]
+        )
+
+    # One output fenced `text`; one in a note, plain, its indentation wrong too.
+    fresh = PRINTS.replace(f"\n{FENCE}\ntook", f"\n{FENCE}text\ntook")
+    stale = fresh.replace("took 2.0 s", "took 3.5 s")
+    stale_in_a_note = PRINTS.replace("took 2.0 s", "took 3.5 s").replace(
+        "\n  indented", "\nindented"
+    )
+    page = project / "docs" / "page.md"
+    page.write_text(stale + in_a_note(stale_in_a_note), encoding="utf-8")
+
+    update_docs(pytester, monkeypatch)
+
+    assert page.read_text(encoding="utf-8") == fresh + in_a_note(PRINTS)
+    rerun = pytester.runpytest_subprocess("docs", "--pages-report", "report.json")
+    rerun.assert_outcomes(passed=2)
+    report = json.loads((project / "report.json").read_text(encoding="utf-8"))
+    assert report["totals"]["outputs verified"] == 2
+
+
+def test_update_docs_rewrites_a_prose_number_in_place_with_its_decimals(
+    project: Path, pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stale = NUMBERS.replace("3.0<", "2.50<").replace("\n5<", "\n4<").replace("slept 2<", "slept 1<")
+    page = project / "docs" / "page.md"
+    page.write_text(stale, encoding="utf-8")
+
+    update_docs(pytester, monkeypatch)
+
+    assert page.read_text(encoding="utf-8") == NUMBERS.replace("3.0<", "3.00<")
+    rerun = pytester.runpytest_subprocess("docs", "--pages-report", "report.json")
+    rerun.assert_outcomes(passed=2)
+    report = json.loads((project / "report.json").read_text(encoding="utf-8"))
+    assert report["totals"]["prose numbers verified"] == 3
 
 
 # --- what a failure looks like -------------------------------------------------------------

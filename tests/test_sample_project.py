@@ -63,6 +63,8 @@ def test_the_sample_project_runs_through_the_installed_plugin(
     report = json.loads((sample / "report.json").read_text(encoding="utf-8"))
     totals = {
         "python blocks passed": 3,
+        "outputs verified": 0,
+        "prose numbers verified": 0,
         "exchanges verified in process": 2,
         "exchanges verified over a socket": 2,
         "conversations verified over a socket": 0,

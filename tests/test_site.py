@@ -11,8 +11,10 @@ from pathlib import Path
 
 import pytest
 import yaml  # type: ignore[import-untyped]  # mkdocs' dependency; no stubs installed
+from sybil import Document
 
 from pytest_pages.includes import snippet_section
+from pytest_pages.prose import masked
 from tests.support.project import ROOT, includes, page_address
 
 DOCS = ROOT / "docs"
@@ -47,6 +49,8 @@ COUNTED = {  # the stamp's words for the report's counts
     "example": "python blocks passed",
     "exchange": "exchanges verified in process",
     "conversation": "conversations verified over a socket",
+    "printed output": "outputs verified",
+    "number in the prose": "prose numbers verified",
 }
 
 
@@ -78,11 +82,12 @@ def test_every_page_carries_a_stamp_with_the_reports_figures(
         shown = {}
         for figure in match["figures"].split(", "):
             number, word = figure.split(" ", 1)
-            shown[word.removesuffix("s") if word != "skipped" else word] = int(number)
+            singular = word.replace("numbers", "number").replace("outputs", "output")
+            shown[singular.removesuffix("s")] = int(number)
         skips = sum(skip["page"] == name for skip in report["skipped"])
         expected = {word: int(counts.get(key, 0)) for word, key in COUNTED.items()}
         expected = {w: n for w, n in expected.items() if n or w == "example"}
-        assert shown == expected | ({"skipped": skips} if skips else {}), page.name
+        assert shown == expected | ({"skipped": skips} if skips else {}), (page.name, stamp)
         assert {key: match[key] for key in ("fastapi", "starlette", "httpx", "python")} == {
             key: report["versions"][key] for key in ("fastapi", "starlette", "httpx", "python")
         }
@@ -128,6 +133,22 @@ def test_both_engines_render_the_same_words(sites: dict[str, Path]) -> None:
         words = {engine: article(built(site, page)).split() for engine, site in sites.items()}
         assert words["mkdocs"] == words["zensical"], f"{page.name} reads differently"
         assert len(words["mkdocs"]) > 100, f"{page.name} is nearly empty"
+
+
+def test_no_prose_number_marker_shows(built_site: tuple[str, Path]) -> None:
+    """A marker after a number in the prose (`3.0<!-- = seconds -->`, checked by the run) is an
+    HTML comment: in the page's source, never in its text, where only code may show one."""
+    engine, site = built_site
+    for page in PAGES:
+        found = re.search(
+            r"<article[^>]*>(.*)</article>", built(site, page).read_text("utf-8"), re.S
+        )
+        assert found, f"{engine}: {page.name} has no article"
+        prose = re.sub(r"<(pre|code)\b.*?</\1>", "", found[1], flags=re.S)
+        assert "&lt;!--" not in prose, f"{engine}: {page.name} shows a comment as text"
+        source = masked(Document(page.read_text(encoding="utf-8"), str(page)))  # code aside
+        markers = len(re.findall(r"\d<!-- = ", source))
+        assert len(re.findall(r"\d<!-- = ", prose)) == markers, f"{engine}: {page.name}"
 
 
 def test_search_indexes_every_page(built_site: tuple[str, Path]) -> None:

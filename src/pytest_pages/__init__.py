@@ -13,7 +13,11 @@ nothing and changes nothing. The words:
   the request is sent to the page's `app`, in-process and over a socket, and the response must
   match (`exchanges.py`);
 - conversation: a ```` ```websocket ```` block, replayed against the page's `app` over a
-  socket (`conversations.py`).
+  socket (`conversations.py`);
+- output: a plain fenced block right after a block, showing what the block prints; what it
+  printed must read the same (`output.py`);
+- prose number: a number in a sentence marked `3.0<!-- = expression -->`, compared with the
+  expression's value once the page has run (`prose.py`).
 
 A project plugs its own set-up into every page (mocked upstreams, a seeded database, the
 environment its code reads) by implementing the hook `pytest_pages_setup` (`hookspecs.py`).

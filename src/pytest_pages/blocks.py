@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 import inspect
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -15,6 +15,7 @@ from sybil.parsers.markdown.lexers import DirectiveInHTMLCommentLexer
 from pytest_pages._pytest_private import rewritten
 from pytest_pages.includes import included, snippet_section
 from pytest_pages.markdown import fenced, where
+from pytest_pages.output import OutputFinder, ShownOutput, captured, check
 
 if TYPE_CHECKING:
     from pytest_pages.runtime import Page
@@ -28,6 +29,7 @@ class Code:
     filename: str
     first_line: int  # 1-based line of `source`'s first line in `filename`
     fenced: bool = True  # False for <!-- invisible-code-block: python -->
+    output: ShownOutput | None = None  # what the page shows it printing, if anything
 
     def compile(self) -> Any:
         """Compiled as pytest compiles a test module: failing asserts explain themselves."""
@@ -38,7 +40,8 @@ class Code:
 
 
 class PythonBlockParser:
-    """Every ```` ```python ```` block, and every `<!-- invisible-code-block: python -->`."""
+    """Every ```` ```python ```` block, and every `<!-- invisible-code-block: python -->`; a
+    fenced block's region takes in the plain block right after it, which shows its output."""
 
     def __init__(self, root: Path, snippets: Path) -> None:
         self.root = root
@@ -49,10 +52,16 @@ class PythonBlockParser:
         )
 
     def __call__(self, document: Document) -> Iterable[Region]:
+        outputs = OutputFinder(document, self.root)
         for lexers, is_fenced in ((self.fences, True), (self.invisible, False)):
             for lexed in lexers(document):
                 code = self.code(document, lexed, fenced=is_fenced)
-                yield Region(lexed.start, lexed.end, code, run_block)
+                output = outputs.after(lexed.end) if is_fenced else None
+                if output is None:
+                    yield Region(lexed.start, lexed.end, code, run_block)
+                else:
+                    code = replace(code, output=output)
+                    yield Region(lexed.start, output.block[1], code, run_block)
 
     def code(self, document: Document, lexed: Region, *, fenced: bool) -> Code:
         body = lexed.lexemes["source"]
@@ -69,8 +78,9 @@ class PythonBlockParser:
         return Code(source, str(path), first_line, fenced)
 
 
-def run_block(example: Example) -> None:
-    """Run a block in its page's namespace, inside the page's running event loop."""
+def run_block(example: Example) -> str | None:
+    """Run a block in its page's namespace, inside the page's running event loop; where the
+    page shows what it prints, compare that with what it printed (see output.py)."""
     __tracebackhide__ = True
     code: Code = example.parsed
     page: Page = example.namespace["__page__"]
@@ -86,4 +96,9 @@ def run_block(example: Example) -> None:
         if inspect.iscoroutine(result):  # the block used top-level `await`
             await result
 
-    page.runner.run(inside_the_loop())
+    if code.output is None:
+        page.runner.run(inside_the_loop())
+        return None
+    with captured() as printed:
+        page.runner.run(inside_the_loop())
+    return check(code.output, printed.getvalue(), page)

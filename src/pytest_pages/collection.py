@@ -18,6 +18,7 @@ from pytest_pages.blocks import Code, PythonBlockParser
 from pytest_pages.conversations import Conversation, ConversationParser
 from pytest_pages.exchanges import Exchange, ExchangeParser
 from pytest_pages.markdown import CLOCKS, choice, front_matter
+from pytest_pages.prose import ProseNumberParser, ProseNumbers
 from pytest_pages.runtime import Page
 from pytest_pages.shown import rewrite_blocks
 from pytest_pages.skips import ReasonedSkipParser
@@ -42,6 +43,7 @@ def pages(root: Path, folder: Path, snippets: Path, config: pytest.Config | None
             PythonBlockParser(root, snippets),
             ExchangeParser(root),
             ConversationParser(root),
+            ProseNumberParser(root),  # at the end of the page, once everything has run
         ],
         patterns=["*.md"],
         path=str(folder),
@@ -85,8 +87,8 @@ class PageFile(SybilFile):
                 name = self.path.relative_to(self.config.rootpath).as_posix()
                 counts.count(name, "pages")
                 counts.count(name, "loop seconds", page.loop_seconds())
-                if page.updates:
-                    rewrite_blocks(Path(document.path), page.updates)
+                if page.updates or page.number_updates:
+                    rewrite_blocks(Path(document.path), page.updates, page.number_updates)
         finally:
             super().teardown()
 
@@ -98,8 +100,9 @@ class PageItem(PageTraceback, SybilItem):
         return example.path, example.line - 1, f"{Path(example.path).name} line={example.line}"
 
     def runtest(self) -> None:
-        updates = self.example.namespace["__page__"].updates
-        rewrites_before = len(updates)
+        page = self.example.namespace["__page__"]
+        updates, number_updates = page.updates, page.number_updates
+        rewrites_before, numbers_before = len(updates), len(number_updates)
         counts = figures.of(self.config)
         name = self.path.relative_to(self.config.rootpath).as_posix()
         try:
@@ -110,13 +113,24 @@ class PageItem(PageTraceback, SybilItem):
         except BaseException:  # the page was not verified: the report and its stamp say so
             counts.count_on_page_only(name, "checks failed", 1)
             raise
-        if isinstance(self.example.parsed, Code):
+        rewritten = len(updates) > rewrites_before  # `--update-docs` rewrote what it showed
+        if isinstance(self.example.parsed, ProseNumbers):  # each as stated, or rewritten
+            numbers_rewritten = len(number_updates) - numbers_before
+            shown = len(self.example.parsed.numbers) - numbers_rewritten
+            counts.count(name, "prose numbers verified", shown)
+            if numbers_rewritten:
+                counts.count(name, "prose numbers rewritten", numbers_rewritten)
+        elif isinstance(self.example.parsed, Code):
             counts.count(name, "python blocks passed")
-        elif len(updates) > rewrites_before:  # `--update-docs` rewrote what it showed
+            if self.example.parsed.output is not None:  # it printed as shown, or was rewritten
+                counts.count(name, "outputs rewritten" if rewritten else "outputs verified")
+        elif isinstance(self.example.parsed, Exchange) and rewritten:
             counts.count(name, "responses rewritten")
         elif isinstance(self.example.parsed, Exchange):  # answered as shown, both ways
             counts.count(name, "exchanges verified in process")
             counts.count(name, "exchanges verified over a socket")
+        elif isinstance(self.example.parsed, Conversation) and rewritten:
+            counts.count(name, "conversations rewritten")
         elif isinstance(self.example.parsed, Conversation):  # went as shown
             counts.count(name, "conversations verified over a socket")
 

@@ -17,6 +17,8 @@ import pytest
 #: The counts, in the order the summary prints them.
 COUNTS = (
     "python blocks passed",
+    "outputs verified",
+    "prose numbers verified",
     "exchanges verified in process",
     "exchanges verified over a socket",
     "conversations verified over a socket",

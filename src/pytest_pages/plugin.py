@@ -27,7 +27,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--update-docs",
         action="store_true",
-        help="rewrite every shown response and conversation that differs from what the app sends",
+        help="rewrite every shown response, conversation, output and prose number that differs",
     )
     group.addoption(
         "--pages-report",

@@ -61,7 +61,8 @@ class Page:
         self.update_docs: bool = config.getoption("update_docs", False)
         self.resources = ExitStack()
         self.environment: dict[str, str | None] = dict(NO_PROXIES)
-        self.updates: list[tuple[tuple[int, int], str]] = []  # for `--update-docs`
+        self.updates: list[tuple[tuple[int, int], str]] = []  # blocks, for `--update-docs`
+        self.number_updates: list[tuple[tuple[int, int], str]] = []  # numbers in the prose
         self.unavailable: str | None = None  # why the page cannot run here, if it cannot
         self.required = False  # whether that is a failure rather than a skip
         self.opened = False  # whether the set-up ran and the loops exist

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -35,10 +36,20 @@ def restyled(response: httpx.Response, shown: Message) -> str:
     return "\n".join(lines) + ("\n\n" + body if body else "")
 
 
-def rewrite_blocks(path: Path, updates: list[tuple[tuple[int, int], str]]) -> None:
-    """Put each new content into its fenced block, keeping the fences and their indentation."""
+def rewrite_blocks(
+    path: Path,
+    updates: list[tuple[tuple[int, int], str]],
+    in_place: Sequence[tuple[tuple[int, int], str]] = (),
+) -> None:
+    """Put each new content into its fenced block, keeping the fences and their indentation;
+    and each of `in_place` (a number in the prose) exactly where the old text was."""
     text = path.read_text(encoding="utf-8")
-    for (start, end), content in sorted(updates, reverse=True):
+    edits = [(span, content, True) for span, content in updates]
+    edits += [(span, content, False) for span, content in in_place]
+    for (start, end), content, is_block in sorted(edits, reverse=True):
+        if not is_block:
+            text = text[:start] + content + text[end:]
+            continue
         opening, *_, closing = text[start:end].splitlines()
         indent = opening[: len(opening) - len(opening.lstrip())]
         inside = [f"{indent}{line}" if line else "" for line in content.splitlines()]
