@@ -35,11 +35,14 @@ from mutations import copy_of_repository
 ROOT = Path(__file__).resolve().parents[1]  # scripts/ sits in the repository root
 VENV = ROOT / ".venv-latest"
 OUT = ROOT / "build" / "latest"
+PROJECT = "async-fastapi-tested"  # pyproject.toml's [project].name, installed editable
 # A name, then its extras, before any version specifier, marker or URL (PEP 508).
 REQUIREMENT = re.compile(r"\s*(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)\s*(?P<extras>\[[^\]]*\])?")
 PIN = re.compile(r"^(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)==(?P<version>[^\s;\\]+)", re.MULTILINE)
 # A page's tests: pytest's junit classname is the node id's path with "/" as "."
 PAGE = re.compile(r"^docs\.(?P<page>.+\.md)$")
+# A frame of pytest's traceback: `docs/changes.md:28: in <module>`, then the line's code.
+FRAME = re.compile(r"^(?P<place>\S+:\d+): in \S+\n(?P<code>.*)$", re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -55,12 +58,13 @@ class Step:
 
 @dataclass(frozen=True)
 class Failure:
-    """A test that failed or errored: where it belongs (a page, or "other checks"), its id and
-    the first line of what went wrong."""
+    """A test that failed or errored: where it belongs (a page, or "other checks"), its id,
+    the first line of what went wrong and where (the first frame of its traceback, if any)."""
 
     group: str
     test: str
     first_line: str
+    at: str = ""
 
 
 @dataclass
@@ -113,9 +117,9 @@ def version_differences(
     locked: dict[str, str], installed: dict[str, str]
 ) -> list[tuple[str, str, str]]:
     """(name, lock, installed) for each distribution whose installed version is not the lock's,
-    sorted by name; "-" where one side has none. Both keyed by normalized name; what only the
-    installer itself brings (pip) is not the project's, and left out."""
-    names = (set(locked) | set(installed)) - {"pip"}
+    sorted by name; "-" where one side has none. Both keyed by normalized name; the installer
+    (pip) and the project itself, which no lock pins, are left out."""
+    names = (set(locked) | set(installed)) - {"pip", PROJECT}
     return sorted(
         (name, locked.get(name, "-"), installed.get(name, "-"))
         for name in names
@@ -141,6 +145,12 @@ def first_error(traceback: str) -> str:
     return errors[0] if errors else first_line(traceback)
 
 
+def first_frame(traceback: str) -> str:
+    """The traceback's first frame, where the test's own code stands: `file:line: code`."""
+    frame = FRAME.search(traceback)
+    return f"{frame['place']}: {frame['code'].strip()}" if frame else ""
+
+
 def failures(junit: str) -> list[Failure]:
     """Every failed or errored test in pytest's junit XML, in the order it lists them: a page's
     under `docs/<page>.md`, every other under "other checks"."""
@@ -152,7 +162,7 @@ def failures(junit: str) -> list[Failure]:
             group = f"docs/{page['page']}" if page else "other checks"
             test = name if page else f"{classname}::{name}"
             reason = first_line(outcome.get("message", "")) or first_error(outcome.text or "")
-            found.append(Failure(group, test, reason))
+            found.append(Failure(group, test, reason, first_frame(outcome.text or "")))
     return found
 
 
@@ -177,6 +187,11 @@ def docs_diff(before: Path, after: Path) -> str:
             f"b/{name}",
         )
     return "".join(lines)
+
+
+def at(failure: Failure) -> str:
+    """Where a failure happened, as the report adds it after the error."""
+    return f" (at `{failure.at}`)" if failure.at else ""
 
 
 def markdown(report: Report) -> str:
@@ -205,7 +220,7 @@ def markdown(report: Report) -> str:
     lines += ["", "## Failed and errored tests", ""]
     for group, members in grouped(report.failures).items():
         lines += [f"### {group}", ""]
-        lines += [f"- `{failure.test}`: {failure.first_line}" for failure in members]
+        lines += [f"- `{failure.test}`: {failure.first_line}" + at(failure) for failure in members]
         lines.append("")
     if not report.failures:
         lines += ["None.", ""]

@@ -36,7 +36,9 @@ docs/async_endpoint.md:84: in &lt;module&gt;
     from things import Thing
 E   ImportError: cannot import name 'Thing'</error></testcase>
 <testcase classname="tests.test_site" name="test_both_builds_hold_every_page" time="1.0">
-<failure message="AssertionError: zensical warned">assert False</failure></testcase>
+<failure message="AssertionError: zensical warned">tests/test_site.py:40: in test_both
+    assert not warnings, "zensical warned"
+E   AssertionError: zensical warned</failure></testcase>
 <testcase classname="docs.overview.md" name="line:9,column:1" time="0.0">
 <skipped type="pytest.skip" message="serves until Ctrl+C">skipped</skipped></testcase>
 </testsuite></testsuites>
@@ -85,6 +87,7 @@ def test_only_the_versions_that_differ_from_the_lock_are_reported() -> None:
         "zensical": "0.0.73",
         "annotated-doc": "0.0.8",  # a new dependency, in no lock
         "pip": "26.0",  # the installer's own
+        "async-fastapi-tested": "0.1.0",  # the project, editable
     }
     assert latest.version_differences(locked, installed) == [
         ("annotated-doc", "-", "0.0.8"),
@@ -102,6 +105,7 @@ def test_failures_are_grouped_by_page_with_their_first_error_line() -> None:
                 "docs/async_endpoint.md",
                 "line:84,column:1",
                 "ImportError: cannot import name 'Thing'",
+                "docs/async_endpoint.md:84: from things import Thing",
             ),
         ],
         "docs/users.md": [
@@ -116,6 +120,7 @@ def test_failures_are_grouped_by_page_with_their_first_error_line() -> None:
                 "other checks",
                 "tests.test_site::test_both_builds_hold_every_page",
                 "AssertionError: zensical warned",
+                'tests/test_site.py:40: assert not warnings, "zensical warned"',
             ),
         ],
     }
@@ -162,6 +167,7 @@ def test_the_report_shows_versions_failures_totals_and_the_pages_diff() -> None:
     assert text.index("### docs/async_endpoint.md") < text.index("### docs/users.md")
     assert text.index("### docs/users.md") < text.index("### other checks")
     assert "- `line:31,column:1`: docs/users.md:31: GET /users/1 HTTP/1.1 answered" in text
+    assert "- `line:84,column:1`: ImportError: cannot import name 'Thing' (at `docs/" in text
     assert "- pages: 23\n" in text
     assert "```diff\n--- a/docs/users.md\n+++ b/docs/users.md\n```\n" in text
 
