@@ -7,8 +7,8 @@ pip honours PIP_CONSTRAINT, a file of requirements, to hold a library back. Then
 there as `make test` runs it, and `make update-docs` runs in a copy of the repository, never in
 the repository itself. `build/latest/report.md` (and `report.json`) says which versions differ
 from requirements.lock, which pages and checks fail, with their first error line, and how every
-shown response that changed would now read. The exit status is non-zero when the install or
-the suite failed, the report written first."""
+shown response that changed would now read. The exit status is non-zero when any step
+failed, the report written first."""
 
 from __future__ import annotations
 
@@ -69,6 +69,8 @@ class Failure:
 
 @dataclass
 class Report:
+    """What build/latest/report.md and report.json hold: how the run went, step by step."""
+
     date: str
     python: str
     pre: bool
@@ -209,31 +211,58 @@ def markdown(report: Report) -> str:
     lines += [f"**{problem}**\n" for problem in report.problems]
     lines += ["## Steps", "", "| step | exit | s | log |", "| --- | ---: | ---: | --- |"]
     lines += [f"| {s.name} | {s.returncode} | {s.seconds:.0f} | {s.log} |" for s in report.steps]
-    lines += ["", "## The direct dependencies as installed", ""]
-    lines.append(", ".join(f"{name} {version}" for name, version in report.direct) or "None.")
-    lines += ["", "## Versions that differ from requirements.lock", ""]
-    if report.differences:
-        lines += ["| distribution | lock | installed |", "| --- | --- | --- |"]
-        lines += [f"| {name} | {lock} | {now} |" for name, lock, now in report.differences]
-    else:
-        lines.append("None: every installed version is the lock's.")
-    lines += ["", "## Failed and errored tests", ""]
+    for title, section in (
+        ("The direct dependencies as installed", direct_section),
+        ("Versions that differ from requirements.lock", versions_section),
+        ("Failed and errored tests", failures_section),
+        ("The pages report's totals", totals_section),
+        ("What `make update-docs` would rewrite", docs_section),
+    ):
+        lines += ["", f"## {title}", "", *section(report)]
+    return "\n".join(lines) + "\n"
+
+
+def ran(report: Report, step: str) -> bool:
+    return any(s.name == step for s in report.steps)
+
+
+def direct_section(report: Report) -> list[str]:
+    if not report.direct:
+        return ["Not known: the install did not finish."]
+    return [", ".join(f"{name} {version}" for name, version in report.direct)]
+
+
+def versions_section(report: Report) -> list[str]:
+    if not report.direct:
+        return ["Not known: the install did not finish."]
+    if not report.differences:
+        return ["None: every installed version is the lock's."]
+    header = ["| distribution | lock | installed |", "| --- | --- | --- |"]
+    return header + [f"| {name} | {lock} | {now} |" for name, lock, now in report.differences]
+
+
+def failures_section(report: Report) -> list[str]:
+    if not ran(report, "test"):
+        return ["Not run: the install failed."]
+    lines = []
     for group, members in grouped(report.failures).items():
         lines += [f"### {group}", ""]
         lines += [f"- `{failure.test}`: {failure.first_line}" + at(failure) for failure in members]
         lines.append("")
-    if not report.failures:
-        lines += ["None.", ""]
-    lines += ["## The pages report's totals", ""]
-    lines += [f"- {name}: {value:g}" for name, value in report.totals.items()]
-    if not report.totals:
-        lines.append("No pages report: the suite did not get that far.")
-    lines += ["", "## What `make update-docs` would rewrite", ""]
-    if report.docs_diff:
-        lines += ["```diff", report.docs_diff.rstrip("\n"), "```"]
-    else:
-        lines.append("Nothing: every shown response and conversation reads as the apps answer.")
-    return "\n".join(lines) + "\n"
+    return lines[:-1] or ["None."]
+
+
+def totals_section(report: Report) -> list[str]:
+    lines = [f"- {name}: {value:g}" for name, value in report.totals.items()]
+    return lines or ["No pages report: the suite did not get that far."]
+
+
+def docs_section(report: Report) -> list[str]:
+    if not ran(report, "update-docs"):
+        return ["Not run: the install failed."]
+    if not report.docs_diff:
+        return ["Nothing: every shown response and conversation reads as the apps answer."]
+    return ["```diff", report.docs_diff.rstrip("\n"), "```"]
 
 
 def run(name: str, command: list[str], cwd: Path, log: Path, env: dict[str, str]) -> Step:

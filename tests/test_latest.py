@@ -145,7 +145,9 @@ def test_the_docs_diff_names_each_changed_page(tmp_path: Path) -> None:
 
 def report(**changes: object) -> latest.Report:
     sample = latest.Report(date="2026-11-26 17:00 UTC", python="3.11.7", pre=False, constraint="")
-    sample.steps = [latest.Step("test", ["pytest"], 0, 150.4, "test.log")]
+    sample.steps = [latest.Step(step, [], 0, 1.0, "") for step in ("install", "update-docs")]
+    sample.steps.insert(1, latest.Step("test", ["pytest"], 0, 150.4, "test.log"))
+    sample.direct = [("fastapi", "0.165.0")]
     sample.totals = {"pages": 23.0, "python blocks passed": 400.0}
     for name, value in changes.items():
         setattr(sample, name, value)
@@ -158,7 +160,10 @@ def test_the_report_shows_versions_failures_totals_and_the_pages_diff() -> None:
             differences=[("fastapi", "0.163.2", "0.165.0")],
             failures=latest.failures(JUNIT),
             docs_diff="--- a/docs/users.md\n+++ b/docs/users.md\n",
-            steps=[latest.Step("test", ["pytest"], 1, 150.4, "test.log")],
+            steps=[
+                latest.Step("test", ["pytest"], 1, 150.4, "test.log"),
+                latest.Step("update-docs", ["pytest"], 1, 90.0, "update-docs.log"),
+            ],
         )
     )
     assert text.startswith("# The verification against the newest releases: FAILED\n")
@@ -175,13 +180,21 @@ def test_the_report_shows_versions_failures_totals_and_the_pages_diff() -> None:
 def test_a_clean_run_says_so_and_a_failed_install_says_why() -> None:
     text = latest.markdown(report())
     assert text.startswith("# The verification against the newest releases: passed\n")
+    assert "## Failed and errored tests\n\nNone.\n" in text
     assert "None: every installed version is the lock's." in text
     assert "Nothing: every shown response" in text
-    broken = report(problems=["install failed: ERROR: No matching distribution for zensical-ui"])
-    assert broken.failed
-    assert "**install failed: ERROR: No matching distribution for zensical-ui**" in (
-        latest.markdown(broken)
+    broken = report(
+        problems=["install failed: ERROR: No matching distribution for zensical-ui"],
+        steps=[latest.Step("install", ["pip"], 1, 20.0, "install.log")],
+        totals={},
+        direct=[],
     )
+    assert broken.failed
+    text = latest.markdown(broken)
+    assert "**install failed: ERROR: No matching distribution for zensical-ui**" in text
+    assert "Nothing: every shown response" not in text  # update-docs never ran
+    assert text.count("Not run: the install failed.") == 2  # the suite and update-docs
+    assert text.count("Not known: the install did not finish.") == 2  # versions, differences
 
 
 def test_each_direct_dependency_is_shown_as_installed_by_its_own_name() -> None:
