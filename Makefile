@@ -5,6 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 SETUP := $(VENV)/.set-up-from-lock
+NEEDS_311 := import sys; sys.exit("Python 3.11 or newer is needed" if sys.version_info < (3, 11) else 0)
 # From the npm registry, exactly as package-lock.json pins them: Mermaid, which the site
 # serves itself, and axe-core, which the browser test runs on every page.
 NODE_SETUP := node_modules/.set-up-from-lock
@@ -20,7 +21,8 @@ export NO_MKDOCS_2_WARNING := 1
 # of every plugin's whole package (schemathesis, hypothesis: some 360 modules) at each start.
 TEST_ENV := PYTHONDONTWRITEBYTECODE= PYTHONPYCACHEPREFIX=$(CURDIR)/$(VENV)/pycache
 
-.PHONY: serve test build lock clean update-docs lint bench bench-hostile setup repeat mutate
+.PHONY: serve test build lock clean update-docs lint bench bench-hostile setup repeat mutate \
+	test-latest
 
 serve: $(SETUP) $(MERMAID) ## set up, then serve the site on http://127.0.0.1:8000/async-fastapi-tested/ (the path of site_url), with live reload
 	$(BIN)/mkdocs serve --dev-addr 127.0.0.1:8000
@@ -61,13 +63,24 @@ repeat: $(SETUP) $(MERMAID) ## run make test's suite, the browser test aside, RU
 mutate: $(SETUP) $(MERMAID) ## break snippets and pages on purpose; every break must fail the tests
 	$(TEST_ENV) $(BIN)/python scripts/mutations.py
 
+# Rot caught early: the lock ignored, pyproject.toml's direct dependencies at their newest releases
+# (PRE=1: pre-releases too) in a fresh .venv-latest, then the whole suite there as `make test`
+# runs it, and update-docs in a copy of the repository. build/latest/report.md says which
+# versions differ from the lock, what failed, and what the pages would now show; the exit status
+# fails when anything did. PIP_CONSTRAINT=FILE holds a library back (a line `fastapi<0.165`).
+# The weekly workflow .github/workflows/latest.yml runs it and keeps build/latest/. It needs no
+# .venv: any Python 3.11 runs scripts/latest.py, which makes its own.
+test-latest: $(MERMAID) ## the suite against the newest releases of the direct dependencies; report in build/latest/ (PRE=1: pre-releases)
+	@$(PYTHON) -c '$(NEEDS_311)'
+	$(PYTHON) scripts/latest.py $(if $(PRE),--pre)
+
 build: $(SETUP) $(MERMAID) ## write the site to site/
 	$(BIN)/mkdocs build --strict
 
 # The project itself goes in last, editable and without dependencies: that installs the engine
 # (src/pytest_pages/) and its pytest entry point, built by the locked setuptools, offline.
 $(SETUP): requirements.lock pyproject.toml
-	@$(PYTHON) -c 'import sys; sys.exit("Python 3.11 or newer is needed" if sys.version_info < (3, 11) else 0)'
+	@$(PYTHON) -c '$(NEEDS_311)'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --require-hashes -r requirements.lock
 	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation --no-index --editable .

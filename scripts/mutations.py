@@ -1552,6 +1552,20 @@ MUTATIONS = [
         ),
     ),
     Mutation(
+        "test-latest: a release newer than the lock's left out of the report",
+        "scripts/latest.py",
+        "if locked.get(name) != installed.get(name)",
+        "if name not in locked",
+        ("tests/test_latest.py::test_only_the_versions_that_differ_from_the_lock_are_reported",),
+    ),
+    Mutation(
+        "test-latest: a page's failure reported among the other checks",
+        "scripts/latest.py",
+        'group = f"docs/{page[\'page\']}" if page else "other checks"',
+        'group = "other checks"',
+        ("tests/test_latest.py::test_failures_are_grouped_by_page_with_their_first_error_line",),
+    ),
+    Mutation(
         "the browser test's pages one unit again, for one worker",
         "tests/support/scheduling.py",
         'return f"{file}[{page}"',

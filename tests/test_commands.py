@@ -1,5 +1,5 @@
 """The shell commands the pages show a reader: they run as shown. And the commands CI runs:
-.ci/run on every change, and its soak once a week."""
+.ci/run on every change, and once a week its soak and the newest releases (make test-latest)."""
 
 import re
 import shlex
@@ -62,9 +62,13 @@ def timed_steps(script: str) -> list[str]:
 
 
 def test_ci_runs_make_test_and_make_mutate_whose_first_run_repeats_the_suite() -> None:
-    """The quicker, for every change; the 20-run soak has a workflow of its own."""
+    """The quicker, for every change; the 20-run soak and the newest releases have workflows
+    of their own."""
     script = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
-    set_up, branches = script.split('if [ -n "$soak" ]; then\n', 1)
+    _, after_apt = script.split('if [ -n "$latest" ]; then\n', 1)
+    latest, after_latest = after_apt.split("\nfi\n", 1)
+    set_up, branches = after_latest.split('if [ -n "$soak" ]; then\n', 1)
+    assert timed_steps(latest) == ["make test-latest"]  # not offline: it installs first
     soak, rest = branches.split("\nelse\n", 1)
     every_change, checks = rest.split("\nfi\n", 1)
     assert timed_steps(set_up) == ["make setup"]
@@ -88,3 +92,24 @@ def test_the_soak_workflow_repeats_the_suite_20_times_weekly() -> None:
     assert job["container"] == test["container"]  # the same Debian, privileged for unshare
     assert [step.get("run") for step in job["steps"]][-1] == "bash .ci/run soak"
     assert [step.get("run") for step in test["steps"]].count("bash .ci/run") == 1
+
+
+def test_the_latest_workflow_runs_make_test_latest_weekly_and_keeps_its_report() -> None:
+    workflows = ROOT / ".github" / "workflows"
+    latest = yaml.safe_load((workflows / "latest.yml").read_text(encoding="utf-8"))
+    test = yaml.safe_load((workflows / "publish.yml").read_text(encoding="utf-8"))["jobs"]["test"]
+    triggers = latest[True]  # YAML 1.1's `on`, as above
+    ((schedule,),) = [[entry["cron"] for entry in triggers["schedule"]]]
+    _minute, _hour, day, month, weekday = schedule.split()
+    assert (day, month) == ("*", "*")  # once a week:
+    assert weekday.isdigit()  # on one day of it
+    assert "workflow_dispatch" in triggers
+    (job,) = latest["jobs"].values()
+    assert job["container"] == test["container"]
+    runs = [step.get("run") for step in job["steps"]]
+    assert "bash .ci/run latest" in runs
+    (keep,) = [step for step in job["steps"] if step.get("uses", "").startswith("actions/upload")]
+    assert keep["if"] == "always()"  # the report above all when the run failed
+    assert keep["with"]["path"].rstrip("/") == "build/latest"
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    assert "\t$(PYTHON) scripts/latest.py $(if $(PRE),--pre)\n" in makefile
