@@ -333,9 +333,15 @@ def test(report: Report) -> None:
     """The whole suite, as `make test` runs it, with the pages report and junit XML kept."""
     command = [
         *(str(VENV / "bin" / "python"), "-m", "pytest", "-n", "2", "--dist", "loadfile"),
-        *("--pages-report", str(OUT / "pages-report.json"), "--junitxml", str(OUT / "junit.xml")),
+        *("--cov", "--cov-report=", "--pages-report", str(OUT / "pages-report.json")),
+        *("--junitxml", str(OUT / "junit.xml")),
     ]
-    report.steps.append(run("test", command, ROOT, OUT / "test.log", environment(VENV)))
+    (OUT / "coverage").mkdir(parents=True, exist_ok=True)
+    env = {**environment(VENV), "COVERAGE_FILE": str(OUT / "coverage" / "data")}
+    report.steps.append(run("test", command, ROOT, OUT / "test.log", env))
+    # The shown-lines guard (tests/support/shown_lines.py) fails the run outside any test.
+    log = (OUT / "test.log").read_text(encoding="utf-8", errors="replace").splitlines()
+    report.problems += [line.strip() for line in log if " which never ran: " in line]
     junit = OUT / "junit.xml"
     if junit.exists():
         report.failures = failures(junit.read_text(encoding="utf-8"))
