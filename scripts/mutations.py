@@ -1596,8 +1596,8 @@ MUTATIONS = [
     Mutation(
         "the report keeps no page's failed checks",
         "src/pytest_pages/collection.py",
-        'counts.count_on_page_only(name, "checks failed", 1)',
-        "pass",
+        'say so\n            counts.count_on_page_only(name, "checks failed", 1)',
+        "say so\n            pass",
         ("tests/test_sample_project.py::test_a_sample_page_that_breaks_fails_naming_its_line",),
     ),
     Mutation(
@@ -1645,6 +1645,27 @@ MUTATIONS = [
         "        when = when.replace(tzinfo=UTC)\n",
         "        when = when.replace(tzinfo=None)\n",
         ("docs/upstream_errors.md",),
+    ),
+    Mutation(
+        "a prose number's marker allowed on the line after it",
+        "src/pytest_pages/prose.py",
+        '(?:\\.\\d+)?\\Z")',
+        '(?:\\.\\d+)?$")',
+        ("tests/test_harness.py::test_a_marker_that_follows_no_number_is_refused",),
+    ),
+    Mutation(
+        "pages changed since the run still stamped verified",
+        "hooks/stamp.py",
+        'if report.get("sources") != sources:',
+        "if False:",
+        ("tests/test_site.py::test_pages_changed_after_the_run_are_not_stamped_verified",),
+    ),
+    Mutation(
+        "a page whose every check was skipped stamped verified",
+        "hooks/stamp.py",
+        "if not any(counts.get(key) for key, _, _ in COUNTED):",
+        "if False:",
+        ("tests/test_site.py::test_every_page_carries_a_stamp_with_the_reports_figures",),
     ),
 ]
 

@@ -763,9 +763,12 @@ def test_a_prose_number_the_run_contradicts_fails_naming_the_page_line(
     assert failed.value.result.startswith(complaint), failed.value.result
 
 
-@pytest.mark.parametrize("marked", ["3.0 <!-- = seconds -->", "3.0<!-- = -->", "<!-- = 3 -->"])
+@pytest.mark.parametrize(
+    "marked",
+    ["3.0 <!-- = seconds -->", "3.0\n<!-- = seconds -->", "3.0<!-- = -->", "<!-- = 3 -->"],
+)
 def test_a_marker_that_follows_no_number_is_refused(tmp_path: Path, marked: str) -> None:
-    with pytest.raises(ValueError, match=r"^docs/page.md:1: a prose number's marker follows"):
+    with pytest.raises(ValueError, match=r"^docs/page.md:\d: a prose number's marker follows"):
         run_page(tmp_path, f"It took {marked} seconds.\n")
 
 

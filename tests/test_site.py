@@ -8,6 +8,7 @@ import json
 import re
 import types
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml  # type: ignore[import-untyped]  # mkdocs' dependency; no stubs installed
@@ -73,6 +74,9 @@ def test_every_page_carries_a_stamp_with_the_reports_figures(
         if not counts.get("pages"):
             assert stamp == f"Not verified: the test run of {when} did not run this page. How"
             continue
+        if counts and not any(counts.get(key) for key in COUNTED.values()):
+            assert stamp == f"Not verified: every check on this page was skipped on {when}. How"
+            continue
         if counts.get("checks failed"):
             failed = f"Not verified: a check on this page failed in the test run of {when}. How"
             assert stamp == failed
@@ -96,6 +100,27 @@ def test_every_page_carries_a_stamp_with_the_reports_figures(
     assert 0 < verified < len(PAGES)  # the report's failed and absent pages say so
 
 
+def load_hook() -> Any:  # the hook module, whose globals the tests set
+    spec = importlib.util.spec_from_file_location("stamp", ROOT / "hooks" / "stamp.py")
+    assert spec
+    assert spec.loader
+    hook = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(hook)
+    return hook
+
+
+def test_pages_changed_after_the_run_are_not_stamped_verified(pages_report: Path) -> None:
+    hook = load_hook()
+    hook.report = json.loads(pages_report.read_text(encoding="utf-8"))
+    hook.sources = hook.report["sources"]  # what the run verified: the stamp says so
+    assert hook.stamp("docs/overview.md").startswith("Verified: ")
+    hook.sources = "the digest of an edited page"
+    when = hook.report["finished"][:10]
+    assert hook.stamp("docs/overview.md") == (
+        f"Not verified: the pages changed after the test run of {when}."
+    )
+
+
 def test_zensical_builds_without_the_stamp(sites: dict[str, Path]) -> None:
     for page in PAGES:
         assert stamps(built(sites["zensical"], page)) == [], page.name
@@ -105,12 +130,13 @@ def test_a_build_without_a_report_says_the_pages_are_not_verified(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("PAGES_REPORT", raising=False)
-    spec = importlib.util.spec_from_file_location("stamp", ROOT / "hooks" / "stamp.py")
-    assert spec
-    assert spec.loader
-    hook = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(hook)
-    config = types.SimpleNamespace(config_file_path=str(tmp_path / "mkdocs.yml"))
+    hook = load_hook()
+    (tmp_path / "docs").mkdir()
+    config = types.SimpleNamespace(
+        config_file_path=str(tmp_path / "mkdocs.yml"),
+        docs_dir=str(tmp_path / "docs"),
+        mdx_configs={},
+    )
     hook.on_config(config)  # no build/pages-report.json beside it
     assert hook.stamp("docs/overview.md") == (
         "Not verified: this build found no test report (`make test` writes it)."

@@ -78,19 +78,23 @@ class PageFile(SybilFile):
         super().setup()
 
     def teardown(self) -> None:
+        counts = figures.of(self.config)
+        name = self.path.relative_to(self.config.rootpath).as_posix()
         try:
-            counts = figures.of(self.config)
             for document in self.documents:
                 page: Page | None = document.namespace.get("__page__")
                 if page is None or not page.opened:  # its set-up failed, and said why
                     continue
-                name = self.path.relative_to(self.config.rootpath).as_posix()
                 counts.count(name, "pages")
                 counts.count(name, "loop seconds", page.loop_seconds())
                 if page.updates or page.number_updates:
                     rewrite_blocks(Path(document.path), page.updates, page.number_updates)
         finally:
-            super().teardown()
+            try:
+                super().teardown()  # closes the page: its loops, servers and resources
+            except BaseException:  # then it was not verified either
+                counts.count_on_page_only(name, "checks failed", 1)
+                raise
 
 
 class PageItem(PageTraceback, SybilItem):

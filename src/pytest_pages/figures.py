@@ -3,9 +3,11 @@ workers, printed at the end and, with `--pages-report PATH`, written as JSON."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import platform
 import subprocess
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import metadata
@@ -99,6 +101,22 @@ def commit(root: Path) -> str:
     return found.stdout.strip()
 
 
+#: What a digest of the sources covers: the pages, the snippets and the SQL they run.
+SOURCES = (".md", ".py", ".sql")
+
+
+def sources_digest(folders: Iterable[Path]) -> str:
+    """One digest of every page and snippet in `folders` (each file's path within its folder,
+    and its bytes): what a run verified, for a site build to compare with what it builds."""
+    digest = hashlib.sha256()
+    for folder in folders:
+        files = (p for p in folder.rglob("*") if p.suffix in SOURCES and p.is_file())
+        for path in sorted(f for f in files if "__pycache__" not in f.parts):
+            digest.update(f"{folder.name}/{path.relative_to(folder).as_posix()}\n".encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
 def write_report(
     path: Path,
     figures: Figures,
@@ -106,13 +124,16 @@ def write_report(
     exitstatus: int,
     seconds: float,
     root: Path,
+    sources: str,
 ) -> None:
     """The run's figures as JSON: totals, each page's counts (with `checks failed` on a page
     where any did), skips with their reasons, the versions of the libraries under test, the
-    commit at `root`, when the run ended, how, and how long it took."""
+    commit at `root`, the digest of the `sources` it verified, when the run ended, how, and
+    how long it took."""
     report = {
         "finished": datetime.now(UTC).isoformat(timespec="seconds"),
         "commit": commit(root),
+        "sources": sources,
         "exit status": exitstatus,
         "seconds": round(seconds, 2),
         "versions": versions(distributions),

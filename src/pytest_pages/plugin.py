@@ -93,8 +93,10 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         path = config.invocation_params.dir / config.getoption("pages_report")
         seconds = time.perf_counter() - config.stash[STARTED]
         distributions = config.getini("pages_versions")
+        snippets = [config.stash[SNIPPETS]] if SNIPPETS in config.stash else []
+        sources = figures.sources_digest([*config.getini("pages"), *snippets])
         figures.write_report(
-            path, counted, distributions, int(exitstatus), seconds, config.rootpath
+            path, counted, distributions, int(exitstatus), seconds, config.rootpath, sources
         )
 
 

@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from pytest_pages.runtime import Page
 
 MARKER = re.compile(r"<!--\s*=\s*(?P<expression>.*?)\s*-->", re.DOTALL)  # wrapped or not
-NUMBER = re.compile(r"(?<![\w.])-?\d+(?:\.\d+)?$")  # ends where its marker starts
+NUMBER = re.compile(r"(?<![\w.])-?\d+(?:\.\d+)?\Z")  # ends where its marker starts
 ANY_FENCE = RawFencedCodeBlockLexer(info_pattern=re.compile(r"[^\n]*$\n", re.MULTILINE))
 CODE_SPAN = re.compile(r"(?<!`)(`+)(?!`)(?:(?!\n[ \t]*\n).)+?(?<!`)\1(?!`)", re.DOTALL)
 

@@ -87,12 +87,19 @@ class ShownLinesGuard:
 
     def __init__(self) -> None:
         self.lines: list[str] = []
+        self.deselected = 0
+
+    def pytest_deselected(self, items: list[pytest.Item]) -> None:
+        self.deselected += len(items)  # -k, -m, --lf, --deselect: not the whole run
 
     # Outermost: pytest-cov saves the run's combined data when its own wrapper resumes, and a
     # failure counted here still sets the exit status, as pytest-cov's --cov-fail-under does.
     @pytest.hookimpl(wrapper=True, tryfirst=True)
     def pytest_runtestloop(self, session: pytest.Session) -> Iterator[None]:
         result = yield
+        if self.deselected or session.shouldstop or session.shouldfail:
+            self.lines = ["shown lines: not checked, since only part of the suite ran"]
+            return result
         import coverage  # only here, where coverage runs
 
         measured = coverage.Coverage(config_file=str(ROOT / "pyproject.toml"))
@@ -115,13 +122,17 @@ class ShownLinesGuard:
         return result
 
     def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
+        if self.lines:
+            failed = len(self.lines) > 1
+            terminalreporter.write_sep("-", "every shown line runs", red=failed, bold=failed)
         for line in self.lines:
             terminalreporter.write_line(line)
 
 
 def pytest_configure(config: pytest.Config) -> None:
     whole_run = config.args_source == pytest.Config.ArgsSource.TESTPATHS
-    measured = bool(getattr(config.option, "cov_source", None))
+    option = config.option
+    measured = bool(getattr(option, "cov_source", None)) and not getattr(option, "no_cov", False)
     worker = hasattr(config, "workerinput")
     if whole_run and measured and not worker:
         config.pluginmanager.register(ShownLinesGuard(), "shown-lines-guard")
