@@ -1595,9 +1595,9 @@ MUTATIONS = [
     ),
     Mutation(
         "the report keeps no page's failed checks",
-        "src/pytest_pages/collection.py",
-        'say so\n            counts.count_on_page_only(name, "checks failed", 1)',
-        "say so\n            pass",
+        "src/pytest_pages/figures.py",
+        '            self.count_on_page_only(page, "checks failed", 1)\n',
+        "",
         ("tests/test_sample_project.py::test_a_sample_page_that_breaks_fails_naming_its_line",),
     ),
     Mutation(
@@ -1666,6 +1666,13 @@ MUTATIONS = [
         "if not any(counts.get(key) for key, _, _ in COUNTED):",
         "if False:",
         ("tests/test_site.py::test_every_page_carries_a_stamp_with_the_reports_figures",),
+    ),
+    Mutation(
+        "unrun shown lines fail no run",
+        "tests/support/shown_lines.py",
+        "            session.testsfailed += 1\n",
+        "            pass\n",
+        ("tests/test_shown_lines.py::test_a_whole_run_that_left_shown_lines_unrun_fails",),
     ),
 ]
 

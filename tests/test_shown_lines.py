@@ -1,12 +1,19 @@
 """tests/support/shown_lines.py, the guard that every line a page shows from snippets/ runs:
 its verdict on made-up measurements, and its list of lines that never run."""
 
+import types
 from pathlib import Path
 
 import pytest
 
 from tests.support.project import DOCS, ROOT, SNIPPETS
-from tests.support.shown_lines import NOT_RUN, judge, not_run_list, shown_lines
+from tests.support.shown_lines import (
+    NOT_RUN,
+    ShownLinesGuard,
+    judge,
+    not_run_list,
+    shown_lines,
+)
 
 SNIPPET = """\
 def answer(ok: bool) -> int:
@@ -78,3 +85,32 @@ def test_make_test_measures_the_whole_run_for_the_guard() -> None:
     assert "COVERAGE_FILE=$(CURDIR)/build/coverage/data" in recipe
     assert "--cov --cov-report=" in recipe
     assert "tests.support.shown_lines" in (ROOT / "conftest.py").read_text(encoding="utf-8")
+
+
+def ended_run(guard: ShownLinesGuard) -> types.SimpleNamespace:
+    """A run that has ended, as the guard's wrapper sees it once pytest's loop returns."""
+    session = types.SimpleNamespace(testsfailed=0, shouldstop=False, shouldfail=False)
+    loop = guard.pytest_runtestloop(session)  # type: ignore[arg-type]
+    next(loop)
+    with pytest.raises(StopIteration):
+        loop.send(None)
+    return session
+
+
+def test_a_whole_run_that_left_shown_lines_unrun_fails(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COVERAGE_FILE", str(tmp_path / "nothing-measured"))
+    guard = ShownLinesGuard()
+    assert ended_run(guard).testsfailed == 1  # pytest then exits with status 1
+    assert guard.lines[0].startswith("shown lines: 0 of the ")
+    assert any("which never ran" in line for line in guard.lines[1:])
+
+
+def test_part_of_the_suite_is_not_judged(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COVERAGE_FILE", str(tmp_path / "nothing-measured"))
+    guard = ShownLinesGuard()
+    guard.pytest_deselected([])  # -k and the like deselect what they leave out
+    guard.deselected = 1
+    assert ended_run(guard).testsfailed == 0
+    assert guard.lines == ["shown lines: not checked, since only part of the suite ran"]

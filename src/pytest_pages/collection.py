@@ -90,11 +90,8 @@ class PageFile(SybilFile):
                 if page.updates or page.number_updates:
                     rewrite_blocks(Path(document.path), page.updates, page.number_updates)
         finally:
-            try:
-                super().teardown()  # closes the page: its loops, servers and resources
-            except BaseException:  # then it was not verified either
-                counts.count_on_page_only(name, "checks failed", 1)
-                raise
+            with counts.failures_on(name):  # closing the page: its loops, servers, resources
+                super().teardown()
 
 
 class PageItem(PageTraceback, SybilItem):
@@ -110,12 +107,10 @@ class PageItem(PageTraceback, SybilItem):
         counts = figures.of(self.config)
         name = self.path.relative_to(self.config.rootpath).as_posix()
         try:
-            super().runtest()
+            with counts.failures_on(name):
+                super().runtest()
         except pytest.skip.Exception as skip:
             counts.skip(name, self.example.line, str(skip.msg))
-            raise
-        except BaseException:  # the page was not verified: the report and its stamp say so
-            counts.count_on_page_only(name, "checks failed", 1)
             raise
         rewritten = len(updates) > rewrites_before  # `--update-docs` rewrote what it showed
         if isinstance(self.example.parsed, ProseNumbers):  # each as stated, or rewritten

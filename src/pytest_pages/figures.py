@@ -7,7 +7,8 @@ import hashlib
 import json
 import platform
 import subprocess
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import metadata
@@ -40,6 +41,18 @@ class Figures:
     def count(self, page: str, name: str, value: float = 1) -> None:
         self.totals[name] = self.totals.get(name, 0.0) + value
         self.count_on_page_only(page, name, value)
+
+    @contextmanager
+    def failures_on(self, page: str) -> Iterator[None]:
+        """Count `checks failed` on `page` if the body raises (a skip is no failure): the page
+        was not verified, and the report (its stamp, in the site) says so."""
+        try:
+            yield
+        except pytest.skip.Exception:
+            raise
+        except BaseException:
+            self.count_on_page_only(page, "checks failed", 1)
+            raise
 
     def skip(self, page: str, line: int, reason: str) -> None:
         self.skipped.append({"page": page, "line": line, "reason": reason})

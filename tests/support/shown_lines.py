@@ -9,7 +9,7 @@ statements ran, and how much of snippets/ the run executed."""
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -95,7 +95,7 @@ class ShownLinesGuard:
     # Outermost: pytest-cov saves the run's combined data when its own wrapper resumes, and a
     # failure counted here still sets the exit status, as pytest-cov's --cov-fail-under does.
     @pytest.hookimpl(wrapper=True, tryfirst=True)
-    def pytest_runtestloop(self, session: pytest.Session) -> Iterator[None]:
+    def pytest_runtestloop(self, session: pytest.Session) -> Generator[None, object, object]:
         result = yield
         if self.deselected or session.shouldstop or session.shouldfail:
             self.lines = ["shown lines: not checked, since only part of the suite ran"]
