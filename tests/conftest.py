@@ -14,7 +14,7 @@ import respx
 from pytest_pages import figures
 from tests.support import postgres
 from tests.support.databases import seeded_database
-from tests.support.project import ROOT
+from tests.support.project import DOCS, ROOT, SNIPPETS
 from tests.support.upstreams import upstreams
 
 # A documentation project of its own, which tests/test_sample_project.py runs in a pytest of its
@@ -72,7 +72,7 @@ def pages_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
     first page not run at all, the second with a check failed, the third with two skips, the
     fourth with nothing but skips."""
     counted = figures.Figures()
-    for number, page in enumerate(sorted((ROOT / "docs").rglob("*.md"))):
+    for number, page in enumerate(sorted(DOCS.rglob("*.md"))):
         name = page.relative_to(ROOT).as_posix()
         if number == 0:
             continue
@@ -91,7 +91,7 @@ def pages_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
             counted.skip(name, 10, "no PostgreSQL server")
             counted.skip(name, 20, "no PostgreSQL server")
     path = tmp_path_factory.mktemp("report") / "pages-report.json"
-    sources = figures.sources_digest([ROOT / "docs", ROOT / "snippets"])
+    sources = figures.sources_digest([DOCS, SNIPPETS])
     figures.write_report(path, counted, ["fastapi", "starlette", "httpx"], 0, 1.0, ROOT, sources)
     return path
 

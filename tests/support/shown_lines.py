@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from pytest_pages.includes import snippet_section
-from tests.support.project import DOCS, ROOT, includes
+from tests.support.project import DOCS, ROOT, SNIPPETS, includes
 
 NOT_RUN = Path(__file__).with_name("shown_lines_not_run.toml")
 
@@ -49,6 +49,7 @@ def judge(
     ran, unlisted, listed_used = 0, [], set()
     listed = {(entry["file"], entry["line"].strip()): i for i, entry in enumerate(not_run)}
     seen: set[tuple[Path, int]] = set()
+    texts: dict[Path, list[str]] = {}  # each snippet's lines, read once
     for place, path, lines in shown:
         for line in lines:
             if line not in statements.get(path, set()) or (path, line) in seen:
@@ -57,7 +58,9 @@ def judge(
             if line in executed.get(path, set()):
                 ran += 1
                 continue
-            text = path.read_text(encoding="utf-8").splitlines()[line - 1].strip()
+            if path not in texts:
+                texts[path] = path.read_text(encoding="utf-8").splitlines()
+            text = texts[path][line - 1].strip()
             key = (path.name, text)
             if key in listed:
                 listed_used.add(listed[key])
@@ -105,7 +108,7 @@ class ShownLinesGuard:
         measured = coverage.Coverage(config_file=str(ROOT / "pyproject.toml"))
         measured.load()
         statements, executed, total, run = {}, {}, 0, 0
-        for snippet in sorted((ROOT / "snippets").glob("*.py")):
+        for snippet in sorted(SNIPPETS.glob("*.py")):
             _, lines, _, missing, _ = measured.analysis2(str(snippet))
             statements[snippet], executed[snippet] = set(lines), set(lines) - set(missing)
             total, run = total + len(lines), run + len(lines) - len(missing)
